@@ -1,0 +1,108 @@
+"""The schedule: shifts (who staffs which queues, when) and agents' time off.
+
+Validation lives in `clean()` so admin forms and the schedule importer enforce the
+same rules with the same messages.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from queues.models import Agent, CallQueue
+
+from . import recurrence
+
+
+def validate_timezone(value):
+    try:
+        recurrence.zone(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+def validate_days(value):
+    try:
+        recurrence.parse_days(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class Shift(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(
+        max_length=64, validators=[validate_timezone], help_text="IANA zone the local times are in, e.g. Europe/Kyiv."
+    )
+    start_time = models.TimeField("start", help_text="Local time the shift starts (HH:MM).")
+    end_time = models.TimeField("end", help_text="Local time the shift ends; at or before the start means the next day.")
+    days = models.CharField(
+        max_length=40,
+        blank=True,
+        validators=[validate_days],
+        help_text="Weekdays the shift runs on, e.g. mon,tue,wed. Leave empty when using a recurrence rule.",
+    )
+    rrule = models.CharField(
+        "recurrence rule",
+        max_length=500,
+        blank=True,
+        help_text="RFC 5545 RRULE picking the days, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU. Instead of weekdays.",
+    )
+    dtstart = models.DateField(
+        "rule starts", null=True, blank=True, help_text="First date the recurrence rule counts from (DTSTART)."
+    )
+    valid_from = models.DateField(null=True, blank=True, help_text="First local date the shift may start on.")
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="Last local date the shift may start on (inclusive)."
+    )
+    queues = models.ManyToManyField(CallQueue, related_name="shifts", help_text="Queues this shift staffs.")
+    agents = models.ManyToManyField(Agent, related_name="shifts", help_text="Agents rostered on this shift.")
+    history = HistoricalRecords(m2m_fields=[queues, agents])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.start_time is not None and self.start_time == self.end_time:
+            errors["end_time"] = "a shift cannot end when it starts: set a different end (earlier means the next day)"
+        if self.days and self.rrule:
+            errors["rrule"] = "give either weekdays or a recurrence rule, not both"
+        elif not self.days and not self.rrule:
+            errors["days"] = "give the weekdays the shift runs on, or a recurrence rule"
+        elif self.rrule:
+            if self.dtstart is None:
+                errors["dtstart"] = "a recurrence rule needs the date it starts from (dtstart)"
+            else:
+                try:
+                    recurrence.parse_rrule(self.rrule, self.dtstart)
+                except ValueError as error:
+                    errors["rrule"] = str(error)
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            errors["valid_until"] = f"valid until {self.valid_until} is before valid from {self.valid_from}"
+        if errors:
+            raise ValidationError(errors)
+
+
+class TimeOff(models.Model):
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField(help_text="When the time off starts.")
+    end = models.DateTimeField(help_text="When the time off ends (exclusive).")
+    timezone = models.CharField(
+        max_length=64, validators=[validate_timezone], help_text="IANA zone the local start and end were given in."
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["end", "start"], name="timeoff_end_start_idx")]
+
+    def __str__(self):
+        return f"{self.agent.name}: {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "time off must end after it starts"})

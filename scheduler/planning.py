@@ -1,0 +1,209 @@
+"""The planner: from a schedule snapshot and an instant to the desired telephony state.
+
+Pure functions over plain objects (no database), so they are tested with literals and
+benchmarked at scale. `scheduler.selectors.schedule_snapshot` builds the snapshot.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from .recurrence import Occurrence, occurrence_span
+
+TAKE_ALL_CALLS = "TakeAllCalls"
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ShiftRule:
+    """One shift as the planner sees it: when it runs, which queues and agents it names."""
+
+    name: str
+    tz: ZoneInfo
+    start: time
+    end: time
+    queue_ids: tuple[str, ...]
+    agent_ids: tuple[str, ...]
+    weekdays: frozenset[int] | None = None  # Monday = 0; None when `rule` picks the days
+    rule: object = None  # a dateutil rrule over local dates
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def runs_on(self, day: date) -> bool:
+        """Whether an occurrence starts on local date `day`."""
+        if (self.valid_from and day < self.valid_from) or (self.valid_until and day > self.valid_until):
+            return False
+        if self.rule is None:
+            return day.weekday() in self.weekdays
+        midnight = datetime.combine(day, time())
+        found = self.rule.after(midnight, inc=True)
+        return found is not None and found.date() == day
+
+    def occurrences(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
+        """Occurrences overlapping [start, end), in order. Empty DST-squeezed occurrences are skipped."""
+        day = start.astimezone(self.tz).date() - ONE_DAY  # yesterday's overnight occurrence may still run
+        last = end.astimezone(self.tz).date()
+        while day <= last:
+            if self.runs_on(day):
+                occ_start, occ_end = occurrence_span(day, self.start, self.end, self.tz)
+                if occ_start < occ_end and occ_start < end and occ_end > start:
+                    yield Occurrence(occ_start, occ_end, day)
+            day += ONE_DAY
+
+    def active_at(self, at: datetime) -> bool:
+        """Whether an occurrence covers `at` ([start, end) in the shift's own zone)."""
+        return any(True for _ in self.occurrences(at, at + timedelta(microseconds=1)))
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOffSpan:
+    agent_id: str
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the planner reads: shifts, time off, and the agents whose DnD we manage."""
+
+    shifts: tuple[ShiftRule, ...]
+    time_off: tuple[TimeOffSpan, ...] = ()
+    off_shift_dnd: dict[str, str] = field(default_factory=dict)  # managed agent id -> off-shift DnD
+
+    @cached_property
+    def managed_pairs(self) -> frozenset[tuple[str, str]]:
+        """Every (queue id, agent id) that some shift names together."""
+        return frozenset((q, a) for s in self.shifts for q in s.queue_ids for a in s.agent_ids)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    at: datetime
+    accept: dict[tuple[str, str], bool]  # (queue id, agent id) -> acceptCurrentQueueCalls
+    dnd: dict[str, str]  # managed agent id -> dndStatus
+
+    def as_json(self) -> dict:
+        """The documented `plan --json` shape: queues -> agents -> bool, and dnd."""
+        queues: dict[str, dict[str, bool]] = defaultdict(dict)
+        for (queue_id, agent_id), accept in sorted(self.accept.items()):
+            queues[queue_id][agent_id] = accept
+        return {"at": self.at.isoformat(), "queues": dict(queues), "dnd": dict(sorted(self.dnd.items()))}
+
+
+def desired_state(snapshot: Snapshot, at: datetime) -> DesiredState:
+    """Who should take which queue, and each managed agent's DnD, at instant `at`."""
+    away = {t.agent_id for t in snapshot.time_off if t.start <= at < t.end}
+    accept = dict.fromkeys(snapshot.managed_pairs, False)
+    on_shift = set()
+    for shift in snapshot.shifts:
+        if shift.active_at(at):
+            working = [a for a in shift.agent_ids if a not in away]
+            on_shift.update(working)
+            accept.update(((q, a), True) for q in shift.queue_ids for a in working)
+    dnd = {a: TAKE_ALL_CALLS if a in on_shift else off for a, off in snapshot.off_shift_dnd.items()}
+    return DesiredState(at, accept, dnd)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A shift or time off starting or ending at a boundary, with its local wall time."""
+
+    kind: str  # "shift start", "shift end", "time off start", "time off end"
+    name: str  # shift name, or the agent id for time off
+    local: datetime  # aware, in the shift's zone (UTC for time off)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    at: datetime
+    transitions: tuple[Transition, ...]
+    changes: int  # (queue, agent) pairs and DnD values that change here
+
+
+def boundaries(snapshot: Snapshot, start: datetime, end: datetime) -> list[Boundary]:
+    """Every instant in [start, end) at which the desired state changes, found by one sweep."""
+    events = _events(snapshot, start, end)
+    sweep = _Sweep(snapshot)
+    found = []
+    for at, group in _grouped(events):
+        if at >= end:
+            break
+        if at < start:
+            sweep.apply(group)
+            continue
+        changes = sweep.apply(group)
+        if changes:
+            found.append(Boundary(at, tuple(t for _, t, _ in group), changes))
+    return found
+
+
+def _events(snapshot: Snapshot, start: datetime, end: datetime):
+    """(instant, transition, (delta, shift or time off)) for every start and end, sorted by instant."""
+    events = []
+    for shift in snapshot.shifts:
+        for occ in shift.occurrences(start, end):
+            events.append((occ.start, Transition("shift start", shift.name, occ.start.astimezone(shift.tz)), (1, shift)))
+            events.append((occ.end, Transition("shift end", shift.name, occ.end.astimezone(shift.tz)), (-1, shift)))
+    for off in snapshot.time_off:
+        if off.start < end and off.end > start:
+            events.append((off.start, Transition("time off start", off.agent_id, off.start), (1, off)))
+            events.append((off.end, Transition("time off end", off.agent_id, off.end), (-1, off)))
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def _grouped(events):
+    group: list = []
+    for event in events:
+        if group and event[0] != group[0][0]:
+            yield group[0][0], group
+            group = []
+        group.append(event)
+    if group:
+        yield group[0][0], group
+
+
+class _Sweep:
+    """Running counts of covering shifts and time off, to tell which events change the state."""
+
+    def __init__(self, snapshot: Snapshot):
+        self.pair_shifts: dict[tuple[str, str], int] = defaultdict(int)
+        self.agent_shifts: dict[str, int] = defaultdict(int)
+        self.agent_away: dict[str, int] = defaultdict(int)
+        self.managed_dnd = snapshot.off_shift_dnd
+        self.pairs_of_agent: dict[str, set] = defaultdict(set)
+        for queue_id, agent_id in snapshot.managed_pairs:
+            self.pairs_of_agent[agent_id].add((queue_id, agent_id))
+
+    def apply(self, group) -> int:
+        """Apply simultaneous events; return how many pair and DnD values they changed."""
+        agents, pairs = set(), set()
+        for _, _, (_, item) in group:
+            if isinstance(item, TimeOffSpan):
+                agents.add(item.agent_id)
+                pairs |= self.pairs_of_agent[item.agent_id]
+            else:
+                agents.update(item.agent_ids)
+                pairs.update((q, a) for q in item.queue_ids for a in item.agent_ids)
+        before = self._values(agents, pairs)
+        for _, _, (delta, item) in group:
+            if isinstance(item, TimeOffSpan):
+                self.agent_away[item.agent_id] += delta
+            else:
+                for a in item.agent_ids:
+                    self.agent_shifts[a] += delta
+                for pair in ((q, a) for q in item.queue_ids for a in item.agent_ids):
+                    self.pair_shifts[pair] += delta
+        after = self._values(agents, pairs)
+        return sum(1 for key, value in before.items() if after[key] != value)
+
+    def _values(self, agents, pairs) -> dict:
+        values = {pair: self.pair_shifts[pair] > 0 and not self.agent_away[pair[1]] for pair in pairs}
+        for a in agents:
+            if a in self.managed_dnd:
+                values[a] = self.agent_shifts[a] > 0 and not self.agent_away[a]
+        return values

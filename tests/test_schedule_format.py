@@ -1,0 +1,176 @@
+"""The schedule file: every mistake reported with its path, atomic, idempotent, round-trips."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from queues.models import Agent, CallQueue
+from scheduler.models import Shift, TimeOff
+from scheduler.schedule_format import (
+    ScheduleFormatError,
+    dump_schedule,
+    export_document,
+    import_schedule,
+    parse_schedule,
+)
+
+DEMO = Path(__file__).resolve().parent.parent / "scheduler" / "demo" / "schedule.yaml"
+
+GOOD = """
+timezone: America/New_York
+queues:
+  - {id: "1081167000", name: Support, min_staff: 2}
+agents:
+  - {id: "111111111", name: James Smith, off_shift_dnd: DoNotAcceptDepartmentCalls}
+  - {id: 222222222, name: Maria Lopez}
+shifts:
+  - name: Support mornings
+    queues: ["1081167000"]
+    agents: ["111111111", "222222222"]
+    days: [mon, tue, wed, thu, fri]
+    start: 08:00
+    end: 12:00
+time_off:
+  - {agent: "111111111", start: "2026-12-24T00:00", end: "2026-12-27T00:00", reason: Holiday}
+"""
+
+TEN_MISTAKES = """
+timezone: America/New_York
+queues:
+  - {id: "1081167000", name: Support, min_staff: -1}
+agents:
+  - {id: "111111111", name: James Smith, off_shift_dnd: Sleeping}
+shifts:
+  - {name: A, queues: ["1081167000"], agents: ["111111111"], days: [mon], start: "08:00", end: "08:00"}
+  - {name: B, queues: ["1081167000"], agents: ["111111111"], days: [mon], start: "08:00", end: "12:00",
+     timezone: Mars/Olympus}
+  - {name: C, queues: ["1081167000"], agents: ["111111111"], days: [mon], start: "08:00", end: "25:00"}
+  - {name: D, queues: ["1081167000"], agents: ["111111111"], days: [mon, funday], start: "08:00", end: "12:00"}
+  - {name: E, queues: ["1081167000"], agents: ["111111111"], rrule: "FREQ=SOMETIMES", dtstart: 2026-01-03,
+     start: "08:00", end: "12:00"}
+  - {name: F, queues: ["1081167000"], agents: ["111111111"], days: [mon], start: "08:00", end: "12:00",
+     valid_from: 2026-06-01, valid_until: 2026-05-01}
+  - {name: G, queues: ["999"], agents: ["111111111"], days: [mon], start: "08:00", end: "12:00"}
+time_off:
+  - {agent: "111111111", start: "2026-12-27T00:00", end: "2026-12-24T00:00"}
+"""
+
+
+@pytest.mark.django_db
+def test_it_reports_all_ten_mistakes_with_paths_and_writes_nothing(tmp_path):
+    call_command("import_schedule", str(DEMO))
+    before = _database_state()
+    path = tmp_path / "bad.yaml"
+    path.write_text(TEN_MISTAKES)
+    with pytest.raises(ScheduleFormatError) as raised:
+        import_schedule(parse_schedule(TEN_MISTAKES, lenient=True))
+    errors = raised.value.errors
+    prefixes = [
+        "queues[0].min_staff: -1 is not a whole number",
+        "agents[0].off_shift_dnd: value 'Sleeping' is not a valid choice",
+        "shifts[0].end: a shift cannot end when it starts",
+        "shifts[1].timezone: unknown timezone 'Mars/Olympus'",
+        "shifts[2].end: '25:00' is not a time (HH:MM)",
+        "shifts[3].days: unknown weekday 'funday'",
+        "shifts[4].rrule: invalid RRULE 'FREQ=SOMETIMES'",
+        "shifts[5].valid_until: valid until 2026-05-01 is before valid from 2026-06-01",
+        "shifts[6].queues[0]: unknown queue '999'",
+        "time_off[0].end: time off must end after it starts",
+    ]
+    assert len(errors) == 10, errors
+    for prefix in prefixes:
+        assert any(e.startswith(prefix) for e in errors), (prefix, errors)
+    with pytest.raises(CommandError) as command_error:
+        call_command("import_schedule", str(path))
+    assert command_error.value.returncode == 1
+    assert _database_state() == before
+
+
+@pytest.mark.django_db
+def test_import_is_idempotent_and_updates_by_id_and_name():
+    first = import_schedule(parse_schedule(GOOD))
+    assert first.created == {"queues": 1, "agents": 2, "shifts": 1, "time off": 1}
+    history_rows = Shift.history.count() + CallQueue.history.count() + Agent.history.count()
+    second = import_schedule(parse_schedule(GOOD))
+    assert not second.created and not second.updated
+    assert Shift.history.count() + CallQueue.history.count() + Agent.history.count() == history_rows
+    third = import_schedule(parse_schedule(GOOD.replace("Support, min_staff: 2", "Helpdesk, min_staff: 3")))
+    assert third.updated["queues"] == 1
+    assert CallQueue.objects.get().name == "Helpdesk"
+
+
+@pytest.mark.django_db
+def test_dry_run_reports_but_writes_nothing():
+    report = import_schedule(parse_schedule(GOOD), dry_run=True)
+    assert report.created["shifts"] == 1
+    assert not Shift.objects.exists() and not Agent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_time_off_is_stored_in_utc_from_local_time():
+    import_schedule(parse_schedule(GOOD))
+    off = TimeOff.objects.get()
+    assert off.start == datetime(2026, 12, 24, 5, tzinfo=UTC)
+    assert off.timezone == "America/New_York"
+
+
+@pytest.mark.django_db
+def test_export_round_trips_the_demo_schedule():
+    call_command("import_schedule", str(DEMO))
+    exported = dump_schedule(export_document())
+    report = import_schedule(parse_schedule(exported))
+    assert not report.created and not report.updated
+    assert report.unchanged == {"queues": 4, "agents": 3, "shifts": 7, "time off": 1}
+
+
+def test_unquoted_times_are_not_read_as_sexagesimal_numbers():
+    document = parse_schedule(GOOD)
+    assert document.shifts[0].end.isoformat() == "12:00:00"
+    assert document.agents[1].id == "222222222"
+
+
+@pytest.mark.django_db
+def test_it_warns_about_overlapping_shifts_on_the_same_queue():
+    overlapping = GOOD.replace(
+        "time_off:",
+        """  - name: Support midday
+    queues: ["1081167000"]
+    agents: ["111111111"]
+    days: [mon]
+    start: "11:00"
+    end: "13:00"
+time_off:""",
+    )
+    report = import_schedule(parse_schedule(overlapping))
+    assert len(report.warnings) == 1
+    assert "agent 111111111 is also on 'Support mornings' for queue 1081167000" in report.warnings[0]
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("shifts: {}", "shifts: must be a list"),
+        ("queues:\n  - name: X", "queues[0].id: is required"),
+        ("agents:\n  - {id: 1, name: X, colour: red}", "agents[0].colour: unknown key"),
+        ("queues: [{id: 1, name: a}, {id: 1, name: b}]", "queues[1].id: '1' is already used by queues[0]"),
+        ("timezone: Europe/Kiev2", "timezone: unknown timezone 'Europe/Kiev2'"),
+        ("a: [", "the file is not valid YAML"),
+    ],
+)
+def test_structural_mistakes_name_their_path(text, error):
+    with pytest.raises(ScheduleFormatError) as raised:
+        parse_schedule(text)
+    assert any(e.startswith(error) for e in raised.value.errors), raised.value.errors
+
+
+def _database_state():
+    return (
+        list(CallQueue.objects.values_list("provider_id", "name", "min_staff")),
+        list(Agent.objects.values_list("provider_id", "name", "off_shift_dnd")),
+        list(Shift.objects.values_list("name", "start_time", "end_time", "days")),
+        list(TimeOff.objects.values_list("agent_id", "start", "end")),
+        Shift.history.count(),
+    )
