@@ -26,7 +26,9 @@ OFF_SHIFT_DND_CHOICES = [c for c in DndStatus.choices if c[0] != DndStatus.TAKE_
 class CallQueue(models.Model):
     provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.RINGCENTRAL)
     provider_id = models.CharField(
-        "provider id", max_length=64, help_text="The provider's id of the queue (RingCentral: the queue's extension id)."
+        "provider id",
+        max_length=64,
+        help_text="The provider's id of the queue (RingCentral: the queue's extension id).",
     )
     name = models.CharField(max_length=200)
     min_staff = models.PositiveIntegerField(default=0, help_text="Agents the queue needs at any time it is staffed.")
@@ -60,7 +62,7 @@ class Agent(models.Model):
         related_name="agent",
         help_text="The login that acts as this agent on the receptionist pages.",
     )
-    off_shift_dnd = models.CharField(
+    off_shift_dnd = models.CharField(  # noqa: DJ001 - null is the documented "never touch DnD"
         "off-shift Do Not Disturb",
         max_length=32,
         choices=OFF_SHIFT_DND_CHOICES,

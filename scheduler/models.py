@@ -33,7 +33,9 @@ class Shift(models.Model):
         max_length=64, validators=[validate_timezone], help_text="IANA zone the local times are in, e.g. Europe/Kyiv."
     )
     start_time = models.TimeField("start", help_text="Local time the shift starts (HH:MM).")
-    end_time = models.TimeField("end", help_text="Local time the shift ends; at or before the start means the next day.")
+    end_time = models.TimeField(
+        "end", help_text="Local time the shift ends; at or before the start means the next day."
+    )
     days = models.CharField(
         max_length=40,
         blank=True,

@@ -146,7 +146,9 @@ def _events(snapshot: Snapshot, start: datetime, end: datetime):
     events = []
     for shift in snapshot.shifts:
         for occ in shift.occurrences(start, end):
-            events.append((occ.start, Transition("shift start", shift.name, occ.start.astimezone(shift.tz)), (1, shift)))
+            events.append(
+                (occ.start, Transition("shift start", shift.name, occ.start.astimezone(shift.tz)), (1, shift))
+            )
             events.append((occ.end, Transition("shift end", shift.name, occ.end.astimezone(shift.tz)), (-1, shift)))
     for off in snapshot.time_off:
         if off.start < end and off.end > start:

@@ -7,7 +7,7 @@ first occurrence. That is exactly `zoneinfo` with `fold=0`.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, rrulestr
@@ -23,7 +23,7 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown timezone {name!r}: use an IANA name such as Europe/Kyiv") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo:
     if not name or name != name.strip():
         raise ValueError(name)

@@ -25,6 +25,7 @@ from . import recurrence
 from .models import Shift, TimeOff
 from .selectors import shift_rule
 
+DEMO_SCHEDULE = Path(__file__).resolve().parent / "demo" / "schedule.yaml"
 OVERLAP_HORIZON = timedelta(days=35)  # how far ahead the importer looks for overlapping shifts
 
 
@@ -143,7 +144,19 @@ def parse_schedule(text: str, *, json_only: bool = False, lenient: bool = False)
 
 QUEUE_KEYS = {"id", "name", "min_staff", "editable_member_status"}
 AGENT_KEYS = {"id", "name", "off_shift_dnd"}
-SHIFT_KEYS = {"name", "queues", "agents", "days", "rrule", "dtstart", "start", "end", "timezone", "valid_from", "valid_until"}
+SHIFT_KEYS = {
+    "name",
+    "queues",
+    "agents",
+    "days",
+    "rrule",
+    "dtstart",
+    "start",
+    "end",
+    "timezone",
+    "valid_from",
+    "valid_until",
+}
 TIME_OFF_KEYS = {"agent", "start", "end", "timezone", "reason"}
 
 
@@ -607,7 +620,9 @@ class _Dumper(yaml.SafeDumper):
     """Block mappings with inline lists of ids or days, as in the documented format."""
 
     def represent_list(self, data):
-        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=not any(isinstance(v, dict) for v in data))
+        return self.represent_sequence(
+            "tag:yaml.org,2002:seq", data, flow_style=not any(isinstance(v, dict) for v in data)
+        )
 
 
 _Dumper.add_representer(list, _Dumper.represent_list)

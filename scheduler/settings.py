@@ -21,7 +21,9 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is not set. Set it in the environment or .env (or set DEBUG=on for development).")
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment or .env (or set DEBUG=on for development)."
+        )
     SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - used only with DEBUG on
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 

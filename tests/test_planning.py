@@ -173,7 +173,9 @@ def test_boundaries_agree_with_desired_state_every_minute():
         shift("22:00", "06:00", tz=KYIV, name="n", agents=("a2",)),
         shift("11:30", "13:00", name="x", queues=("q2",), agents=("a1",)),
     )
-    snapshot = Snapshot(rules, (TimeOffSpan("a1", utc("2026-11-24T15:10"), utc("2026-11-24T16:00")),), {"a1": "DoNotAcceptAnyCalls"})
+    snapshot = Snapshot(
+        rules, (TimeOffSpan("a1", utc("2026-11-24T15:10"), utc("2026-11-24T16:00")),), {"a1": "DoNotAcceptAnyCalls"}
+    )
     start, end = utc("2026-11-24T00:00"), utc("2026-11-25T00:00")
     found = {b.at for b in boundaries(snapshot, start, end)}
     changed = set()

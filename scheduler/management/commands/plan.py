@@ -39,4 +39,3 @@ class Command(BaseCommand):
             lines.append("\nDo Not Disturb")
             lines.extend(f"  {status:<28}{agent_names.get(a, '?')} ({a})" for a, status in plan["dnd"].items())
         return "\n".join(lines)
-

@@ -1,0 +1,84 @@
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import recurrence
+from .models import Shift, TimeOff
+
+
+class ShiftForm(forms.ModelForm):
+    """Weekdays as checkboxes; the model keeps them as 'mon,tue'."""
+
+    days = forms.MultipleChoiceField(
+        choices=[(d, d.capitalize()) for d in recurrence.WEEKDAYS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Weekdays the shift runs on. Leave empty when using a recurrence rule.",
+    )
+
+    class Meta:
+        model = Shift
+        fields = [
+            *("name", "queues", "agents", "timezone", "start_time", "end_time"),
+            *("days", "rrule", "dtstart", "valid_from", "valid_until"),
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["days"] = [d for d in self.instance.days.split(",") if d]
+
+    def clean_days(self):
+        return ",".join(d for d in recurrence.WEEKDAYS if d in self.cleaned_data["days"])
+
+
+@admin.register(Shift)
+class ShiftAdmin(SimpleHistoryAdmin):
+    form = ShiftForm
+    list_display = ["name", "timezone", "start_time", "end_time", "days", "rrule", "valid_from", "valid_until"]
+    list_filter = ["timezone", "queues", "valid_until"]
+    search_fields = ["name", "queues__name", "queues__provider_id", "agents__name", "agents__provider_id"]
+    filter_horizontal = ["queues", "agents"]
+    fieldsets = [
+        (None, {"fields": ["name", "queues", "agents"]}),
+        ("When", {"fields": ["timezone", "start_time", "end_time", "days", "rrule", "dtstart"]}),
+        ("Validity", {"fields": ["valid_from", "valid_until"]}),
+    ]
+
+
+class TimeOffForm(forms.ModelForm):
+    """Start and end are entered as wall times in the time off's own zone, and stored in UTC."""
+
+    start = forms.DateTimeField(help_text="Local time, in the zone below.")
+    end = forms.DateTimeField(help_text="Local time, in the zone below (exclusive).")
+
+    class Meta:
+        model = TimeOff
+        fields = ["agent", "start", "end", "timezone", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            tz = recurrence.zone(self.instance.timezone)
+            for name in ("start", "end"):
+                self.initial[name] = getattr(self.instance, name).astimezone(tz).replace(tzinfo=None)
+
+    def clean(self):
+        data = super().clean()
+        if "timezone" in data:
+            tz = recurrence.zone(data["timezone"])
+            for name in ("start", "end"):
+                if data.get(name):  # parsed as a wall time in UTC: reinterpret it in the chosen zone
+                    data[name] = recurrence.to_utc(data[name].date(), data[name].time(), tz)
+        return data
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(SimpleHistoryAdmin):
+    form = TimeOffForm
+    list_display = ["agent", "start", "end", "timezone", "reason"]
+    list_filter = ["timezone", "agent"]
+    search_fields = ["agent__name", "agent__provider_id", "reason"]
+    date_hierarchy = "start"
+    list_select_related = ["agent"]
+    autocomplete_fields = ["agent"]

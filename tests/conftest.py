@@ -1,0 +1,1 @@
+"""Shared fixtures. Provider fixtures live in their own modules, registered here."""
