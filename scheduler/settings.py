@@ -116,3 +116,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- RingCentral pacing (integrations/ringcentral, issue 4) ---
+# Redis holding the request budget every worker process shares, so together they stay under
+# RingCentral's rate limits. Empty: the Celery broker when that is Redis, else each process paces alone.
+RC_RATE_LIMIT_REDIS_URL = env.str("RC_RATE_LIMIT_REDIS_URL", default="")

@@ -1,0 +1,337 @@
+"""The RingCentral client: call queues, queue presence and DnD over RingCentral's REST API.
+
+Every request leaves through `_request`, which adds the bearer token, paces the call
+by usage-plan group, retries what is worth retrying and turns failures into
+ProviderError (HTTP status, RingCentral's errorCode, permanent or not).
+
+Build one client per process (after a worker forks): it holds a connection pool.
+"""
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+
+import requests
+from django.conf import settings
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from integrations.base import Provider, ProviderError, QueueInfo
+
+from .multipart import parse_batch
+from .ratelimit import Pacer, group_for, pacing_store
+from .schema import (
+    DND_STATUSES,
+    LEGACY_DND_STATUS,
+    AgentQueuePresence,
+    CallLogRecord,
+    Presence,
+    QueueDetails,
+    QueueMemberPresence,
+    ServiceStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 - a path, not a secret
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+ACCOUNT = "/restapi/v1.0/account/~"
+BATCH_LIMIT = 30  # extensions per batch presence read, RingCentral's maximum
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class _Token:
+    """An access token and when to stop using it; its repr never shows the value."""
+
+    def __init__(self, value: str, expires_in: float):
+        self.value = value
+        # Renew a little before RingCentral would refuse it: 10% of its life, at most a minute.
+        self.renew_at = time.monotonic() + expires_in - min(60.0, expires_in / 10)
+
+    def fresh(self) -> bool:
+        return time.monotonic() < self.renew_at
+
+    def __repr__(self):
+        return "<token>"
+
+
+class RingCentralClient(Provider):
+    """RingCentral's call-queue presence and DnD, for the reconciler and for scripts."""
+
+    name = "ringcentral"
+
+    def __init__(
+        self,
+        server_url: str,
+        client_id: str,
+        client_secret: str,
+        jwt: str,
+        *,
+        store=None,
+        page_size: int = 100,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_attempts: int = 5,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        sleep=time.sleep,
+    ):
+        self.server_url = server_url.rstrip("/")
+        self._credentials = (client_id, client_secret)
+        self._jwt = jwt
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+        self._session = requests.Session()
+        # One budget per app and user, as RingCentral counts them; the hash keeps the JWT out of Redis keys.
+        scope = hashlib.sha256(f"{self.server_url}|{client_id}|{jwt}".encode()).hexdigest()[:16]
+        self.pacer = Pacer(store if store is not None else pacing_store(None), scope=scope, pending_for=timeout[1])
+        self.page_size = page_size
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff_base, self.backoff_cap = backoff
+        self._sleep = sleep
+
+    def __repr__(self):
+        return f"<RingCentralClient {self.server_url}>"
+
+    # ------------------------------------------------------------------ the Provider verbs
+
+    def list_queues(self) -> list[QueueInfo]:
+        """Every call queue with its members and editableMemberStatus (one Medium, two Light calls a queue)."""
+        queues = []
+        for record in self._records(f"{ACCOUNT}/call-queues"):
+            details = self.read_queue(str(record["id"]))
+            members = tuple(self.list_queue_members(details.id))
+            queues.append(QueueInfo(details.id, details.name, details.editable_member_status, members))
+        return queues
+
+    def read_queue_presence(self, queue_id: str) -> dict[str, bool]:
+        """agent id -> acceptCurrentQueueCalls, for every member of the queue."""
+        return {m.agent_id: m.accept_current_queue_calls for m in self.read_queue_members_presence(queue_id)}
+
+    def write_queue_presence(self, queue_id: str, accept: dict[str, bool]) -> None:
+        """Set acceptCurrentQueueCalls for many members of one queue in one call."""
+        if accept:
+            records = [{"member": {"id": agent}, "acceptCurrentQueueCalls": value} for agent, value in accept.items()]
+            self._request("PUT", f"{ACCOUNT}/call-queues/{queue_id}/presence", json={"records": records})
+
+    def write_agent_queue_presence(self, agent_id: str, accept: dict[str, bool]) -> None:
+        """Set one agent's acceptCalls in many queues in one call (each queue must allow it)."""
+        if accept:
+            records = [{"callQueue": {"id": queue}, "acceptCalls": value} for queue, value in accept.items()]
+            self._request("PUT", f"{ACCOUNT}/extension/{agent_id}/call-queue-presence", json={"records": records})
+
+    def read_dnd(self, agent_ids: list[str]) -> dict[str, str]:
+        """agent id -> dndStatus, 30 agents a call."""
+        return {agent: presence.dnd_status for agent, presence in self.read_presence(agent_ids).items()}
+
+    def write_dnd(self, agent_id: str, status: str) -> None:
+        """Set one agent's dndStatus; TakeDepartmentCallsOnly is refused here, as RingCentral would."""
+        if status not in DND_STATUSES:
+            reason = "is legacy and cannot be set through the API" if status == LEGACY_DND_STATUS else "is unknown"
+            raise ProviderError(f"dndStatus {status!r} {reason}", permanent=True)
+        self._request("PUT", f"{ACCOUNT}/extension/{agent_id}/presence", json={"dndStatus": status})
+
+    # ------------------------------------------------------------------ more of RingCentral
+
+    def read_queue(self, queue_id: str) -> QueueDetails:
+        """One call queue's details, including editableMemberStatus."""
+        return QueueDetails.from_api(self._request("GET", f"{ACCOUNT}/call-queues/{queue_id}").json())
+
+    def write_editable_member_status(self, queue_id: str, editable: bool) -> QueueDetails:
+        """Allow or forbid the queue's members to change their own status in it."""
+        body = {"editableMemberStatus": editable}
+        return QueueDetails.from_api(self._request("PUT", f"{ACCOUNT}/call-queues/{queue_id}", json=body).json())
+
+    def list_queue_members(self, queue_id: str) -> list[str]:
+        """The extension ids of the queue's members, every page."""
+        return [str(record["id"]) for record in self._records(f"{ACCOUNT}/call-queues/{queue_id}/members")]
+
+    def read_queue_members_presence(self, queue_id: str) -> list[QueueMemberPresence]:
+        """Both queue switches of every member of the queue."""
+        body = self._request("GET", f"{ACCOUNT}/call-queues/{queue_id}/presence").json()
+        return [QueueMemberPresence.from_api(record) for record in body.get("records", [])]
+
+    def read_agent_queue_presence(self, agent_id: str) -> list[AgentQueuePresence]:
+        """Whether the agent takes calls from each of their queues."""
+        body = self._request("GET", f"{ACCOUNT}/extension/{agent_id}/call-queue-presence").json()
+        return [AgentQueuePresence.from_api(record) for record in body.get("records", [])]
+
+    def read_presence(self, extension_ids: list[str]) -> dict[str, Presence]:
+        """extension id -> presence; batches of up to 30 extensions in one call each."""
+        presences: dict[str, Presence] = {}
+        for start in range(0, len(extension_ids), BATCH_LIMIT):
+            presences.update(self._read_presence_batch(extension_ids[start : start + BATCH_LIMIT]))
+        return presences
+
+    def read_status(self) -> ServiceStatus:
+        """Whether RingCentral's API says it is up."""
+        response = self._request("GET", "/restapi/v1.0/status")
+        return ServiceStatus(available=response.status_code == 200, detail=_json_or_empty(response).get("status", ""))
+
+    def read_call_log(self, *, extension_id: str | None = None, **filters) -> list[CallLogRecord]:
+        """The detailed call log (legs with legType) of the account, or of one extension; filters go as query."""
+        path = f"{ACCOUNT}/extension/{extension_id}/call-log" if extension_id else f"{ACCOUNT}/call-log"
+        return [CallLogRecord.from_api(r) for r in self._records(path, {"view": "Detailed", **filters})]
+
+    # ------------------------------------------------------------------ reading helpers
+
+    def _read_presence_batch(self, ids: list[str]) -> dict[str, Presence]:
+        response = self._request("GET", f"{ACCOUNT}/extension/{','.join(ids)}/presence")
+        if response.status_code != 207:
+            return {ids[0]: Presence.from_api(response.json())}
+        try:
+            parts = parse_batch(response.headers.get("Content-Type", ""), response.content)
+        except (ValueError, KeyError) as error:
+            raise ProviderError(f"Malformed batch presence answer: {error}", status=207) from error
+        for extension_id, part in zip(ids, parts, strict=False):
+            if part.status >= 400:
+                raise _error(f"GET presence of extension {extension_id}", part.status, part.body)
+        return {extension_id: Presence.from_api(part.body) for extension_id, part in zip(ids, parts, strict=False)}
+
+    def _records(self, path: str, params: dict | None = None) -> Iterator[dict]:
+        """Every record of a paged list, page after page until there is no next one."""
+        page = 1
+        while True:
+            query = {**(params or {}), "page": page, "perPage": self.page_size}
+            body = self._request("GET", path, params=query).json()
+            yield from body.get("records", [])
+            if "nextPage" not in body.get("navigation", {}):
+                return
+            page += 1
+
+    # ------------------------------------------------------------------ the one way out
+
+    def _request(self, method: str, path: str, *, params=None, json=None, data=None) -> requests.Response:
+        """Send one API call with auth, pacing and retries; ProviderError unless it succeeded."""
+        group = group_for(method, path)
+        renewed = path == TOKEN_PATH  # the token endpoint has no bearer token to renew
+        for attempt in range(1, self.max_attempts + 1):
+            response = self._attempt(method, path, group, attempt, params=params, json=json, data=data)
+            if response is None:
+                continue
+            if response.status_code == 401 and not renewed:
+                self._token, renewed = None, True  # revoked or expired early: log in again, once
+                continue
+            if response.status_code in RETRYABLE_STATUSES and attempt < self.max_attempts:
+                self._pause(method, path, group, response, attempt)
+                continue
+            if response.status_code >= 400:
+                raise _error(f"{method} {path}", response.status_code, _json_or_empty(response))
+            return response
+        raise ProviderError(f"{method} {path}: no answer after {self.max_attempts} attempts", permanent=False)
+
+    def _attempt(self, method, path, group, attempt, **body) -> requests.Response | None:
+        """One paced HTTP exchange; None after a connection failure (having waited to try again)."""
+        auth = HTTPBasicAuth(*self._credentials) if path == TOKEN_PATH else self._bearer()
+        ticket = self.pacer.acquire(group)
+        response = None
+        started = time.monotonic()
+        try:
+            response = self._session.request(method, self.server_url + path, auth=auth, timeout=self.timeout, **body)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            if attempt == self.max_attempts:
+                raise ProviderError(f"{method} {path}: {type(error).__name__}", permanent=False) from error
+            delay = self._backoff(attempt)
+            logger.warning("RingCentral %s %s: %s; retrying in %.2fs", method, path, type(error).__name__, delay)
+            self._sleep(delay)
+            return None
+        finally:
+            budget = self.pacer.release(ticket, response.headers if response is not None else None)
+        logger.debug(
+            "RingCentral %s %s -> %s in %.0f ms (%s)",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+            f"{budget.group} {budget.remaining}/{budget.limit} left" if budget else "unthrottled",
+        )
+        return response
+
+    def _pause(self, method, path, group, response, attempt) -> None:
+        """Wait before a retry: Retry-After if the answer gives one (shared by all processes on a 429)."""
+        retry_after = _retry_after(response)
+        delay = retry_after if retry_after is not None else self._backoff(attempt)
+        logger.warning(
+            "RingCentral %s %s answered %s; retrying in %.2fs (attempt %d of %d)",
+            method,
+            path,
+            response.status_code,
+            delay,
+            attempt,
+            self.max_attempts,
+        )
+        if response.status_code == 429:
+            self.pacer.hold(group, delay)  # the next acquire waits, here and in every other worker
+        else:
+            self._sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        """Capped exponential backoff with full jitter, so retrying workers do not stampede together."""
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _bearer(self) -> "_BearerAuth":
+        """The Authorization header, logging in first when the cached token is missing or about to expire."""
+        with self._token_lock:
+            if self._token is None or not self._token.fresh():
+                self._token = self._log_in()
+            return _BearerAuth(self._token.value)
+
+    def _log_in(self) -> _Token:
+        """Trade the JWT for an access token (the JWT bearer grant)."""
+        body = self._request("POST", TOKEN_PATH, data={"grant_type": JWT_GRANT, "assertion": self._jwt}).json()
+        logger.info("RingCentral: logged in; token valid for %ss", body.get("expires_in"))
+        return _Token(body["access_token"], float(body["expires_in"]))
+
+
+class _BearerAuth(AuthBase):
+    """Adds the bearer token to a request; its repr never shows the value."""
+
+    def __init__(self, token: str):
+        self._value = token
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {self._value}"
+        return request
+
+    def __repr__(self):
+        return "<bearer>"
+
+
+def _error(what: str, status: int, body: dict) -> ProviderError:
+    """A ProviderError from RingCentral's error body (API or OAuth shape); permanent for caller-fault 4xx."""
+    errors = body.get("errors") or [{}]
+    code = body.get("errorCode") or errors[0].get("errorCode") or body.get("error", "")
+    message = body.get("message") or body.get("error_description") or errors[0].get("message", "")
+    permanent = 400 <= status < 500 and status not in (408, 429)
+    return ProviderError(f"{what}: {message or 'failed'}", status=status, code=code, permanent=permanent)
+
+
+def _json_or_empty(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds from a Retry-After header in seconds form; None when absent or a date."""
+    try:
+        return max(0.0, float(response.headers["Retry-After"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def client_from_settings() -> RingCentralClient:
+    """A client from Django settings, pacing in Redis when there is one to share (else in-process)."""
+    redis_url = getattr(settings, "RC_RATE_LIMIT_REDIS_URL", "")
+    if not redis_url and settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        redis_url = settings.CELERY_BROKER_URL
+    return RingCentralClient(
+        settings.RC_SERVER_URL,
+        settings.RC_CLIENT_ID,
+        settings.RC_CLIENT_SECRET,
+        settings.RC_JWT,
+        store=pacing_store(redis_url or None),
+    )
