@@ -1,0 +1,762 @@
+"""A RingCentral emulator: a real HTTP server speaking the slice of RingCentral's API Callrota uses.
+
+It enforces what RingCentral enforces, so the client, the demo and RingCentral's own
+samples meet the same refusals they would meet in production: the JWT bearer grant
+and expiring bearer tokens; usage-plan groups with `X-Rate-Limit-*` headers, 429 and
+a penalty interval past the limit; acceptQueueCalls derived from DnD; members'
+own status changes refused where the queue's editableMemberStatus is false; 404
+CMN-102, 400 CMN-101 and RingCentral's error body shape; batch presence as 207
+multipart. State lives in memory, seeded from a schedule file.
+
+Tests steer it through a loopback-only control API under /_emulator/: the request log
+(GET, DELETE /requests), faults and limits (GET, PATCH /config), POST /expire-tokens,
+POST /reset (back to the seed) and POST /call-log (add call log records).
+"""
+
+import base64
+import copy
+import ipaddress
+import json
+import logging
+import math
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .multipart import build_batch
+from .ratelimit import DEFAULT_LIMITS, DEFAULT_WINDOW, group_for
+from .schema import DND_STATUSES
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_ID = "809646000"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+REFRESH_TOKEN_TTL = 7 * 24 * 3600
+BATCH_LIMIT = 30
+NO_QUEUE_CALLS = ("DoNotAcceptAnyCalls", "DoNotAcceptDepartmentCalls")  # DnD values that mean acceptQueueCalls false
+USER_STATUSES = ("Available", "Busy", "Offline")
+ACCOUNT_PATH = r"/restapi/v1\.0/account/(?P<account>[^/]+)"
+
+
+# ---------------------------------------------------------------------------- the account
+
+
+@dataclass
+class Agent:
+    id: str
+    name: str
+    extension_number: str
+    dnd_status: str = "TakeAllCalls"
+    user_status: str = "Available"
+
+
+@dataclass
+class Queue:
+    id: str
+    name: str
+    extension_number: str
+    editable_member_status: bool = True
+    members: dict[str, bool] = field(default_factory=dict)  # agent id -> acceptCurrentQueueCalls
+
+
+@dataclass
+class Account:
+    queues: dict[str, Queue]
+    agents: dict[str, Agent]
+    call_log: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def from_schedule(cls, document) -> "Account":
+        """Queues, agents and memberships (every queue-agent pair a shift names together) of a schedule."""
+        queues = {
+            q.id: Queue(q.id, q.name, str(1100 + i), q.editable_member_status) for i, q in enumerate(document.queues)
+        }
+        agents = {a.id: Agent(a.id, a.name, str(101 + i)) for i, a in enumerate(document.agents)}
+        for shift in document.shifts:
+            for queue_id in shift.queues:
+                for agent_id in shift.agents:
+                    if queue_id in queues and agent_id in agents:
+                        queues[queue_id].members.setdefault(agent_id, True)
+        return cls(queues, agents)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    client_secret: str = field(repr=False)
+    jwt: str = field(repr=False)
+
+
+@dataclass
+class Config:
+    """What a test may change while the emulator runs (PATCH /_emulator/config)."""
+
+    rate_limits: bool = True
+    rate_window: float = DEFAULT_WINDOW
+    token_ttl: int = 3600
+    fail_rate: float = 0.0  # share of API requests answered 503, spread evenly
+    latency: float = 0.0  # seconds added to every API request
+
+    def updated(self, changes) -> "Config":
+        """A copy with `changes` applied; ValueError naming the first bad one."""
+        if not isinstance(changes, dict):
+            raise ValueError("the body must be a JSON object")
+        checks = {
+            "rate_limits": lambda v: isinstance(v, bool),
+            "rate_window": lambda v: _number(v) and v > 0,
+            "token_ttl": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+            "fail_rate": lambda v: _number(v) and 0 <= v <= 1,
+            "latency": lambda v: _number(v) and v >= 0,
+        }
+        for key, value in changes.items():
+            if key not in checks or not checks[key](value):
+                raise ValueError(f"{key}: {value!r} is not a valid value (settings: {', '.join(checks)})")
+        return Config(**{**asdict(self), **changes})
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------------------- requests and replies
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    client_host: str
+    base_url: str
+
+    def param(self, name: str) -> str | None:
+        values = parse_qs(self.query_string).get(name)
+        return values[0] if values else None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict | bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def payload(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        self.headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        return json.dumps(self.body, indent=2).encode()
+
+
+class Refused(Exception):
+    """Raised by a handler to answer with an error."""
+
+    def __init__(self, reply: Reply):
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def api_error(status: int, code: str, message: str, parameter: str | None = None) -> Refused:
+    """RingCentral's error body: {errorCode, message, errors: [{errorCode, message, parameterName}]}."""
+    detail = {"errorCode": code, "message": message} | ({"parameterName": parameter} if parameter else {})
+    return Refused(Reply(status, {"errorCode": code, "message": message, "errors": [detail]}))
+
+
+def oauth_error(status: int, error: str, code: str, message: str) -> Refused:
+    """The token endpoint's error body, OAuth-shaped as RingCentral sends it."""
+    body = {"error": error, "errors": [{"errorCode": code, "message": message}], "error_description": message}
+    return Refused(Reply(status, body))
+
+
+def malformed(parameter: str, why: str = "value is invalid") -> Refused:
+    return api_error(400, "CMN-101", f"Parameter [{parameter}] {why}", parameter)
+
+
+def not_found(parameter: str) -> Refused:
+    return api_error(404, "CMN-102", f"Resource for parameter [{parameter}] is not found", parameter)
+
+
+# ---------------------------------------------------------------------------- limits and tokens
+
+
+class RateLimiter:
+    """RingCentral's usage-plan counting: a sliding window per app and group, then a penalty interval."""
+
+    def __init__(self):
+        self._hits: dict[tuple, deque] = {}
+        self._penalty_until: dict[tuple, float] = {}
+
+    def admit(self, key: tuple, limit: int, window: float, now: float) -> tuple[int, float]:
+        """(requests left, 0) when admitted; (0, seconds to wait) when refused."""
+        if self._penalty_until.get(key, 0) > now:
+            return 0, self._penalty_until[key] - now
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - window:
+            hits.popleft()
+        if len(hits) >= limit:
+            self._penalty_until[key] = now + window  # the penalty interval equals the window by default
+            return 0, window
+        hits.append(now)
+        return limit - len(hits), 0.0
+
+
+@dataclass
+class Token:
+    client_id: str
+    expires_at: float
+
+
+# ---------------------------------------------------------------------------- the emulator
+
+
+class Emulator:
+    """RingCentral's behaviour over an in-memory account; `handle` answers one request."""
+
+    def __init__(self, account: Account, credentials: Credentials, *, owner: str, config: Config | None = None):
+        if owner not in account.agents:
+            raise ValueError(f"the owner {owner!r} is not an agent of the seed")
+        self.owner, self.credentials = owner, credentials
+        self._seed, self._initial_config = copy.deepcopy(account), config or Config()
+        self._lock = threading.RLock()
+        self._routes = [(method, re.compile(pattern), handler) for method, pattern, handler in self._route_table()]
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seed and the start-up settings, with no tokens, counts or logged requests."""
+        with self._lock:
+            self.account = copy.deepcopy(self._seed)
+            self.config = copy.copy(self._initial_config)
+            self.access_tokens: dict[str, Token] = {}
+            self.refresh_tokens: dict[str, Token] = {}
+            self.limiter = RateLimiter()
+            self.request_log: list[dict] = []
+            self._failure_debt = 0.0
+
+    def _route_table(self):
+        a = ACCOUNT_PATH
+        ext, queue = a + r"/extension/(?P<ext>[^/]+)", a + r"/call-queues/(?P<q>[^/]+)"
+        return [
+            ("POST", r"/restapi/oauth/token", self.issue_token),
+            ("GET", r"/restapi/v1\.0/status", self.status),
+            ("GET", a + r"/call-queues", self.list_queues),
+            ("GET", queue, self.read_queue),
+            ("PUT", queue, self.update_queue),
+            ("GET", queue + r"/members", self.list_members),
+            ("GET", queue + r"/presence", self.read_queue_presence),
+            ("PUT", queue + r"/presence", self.update_queue_presence),
+            ("GET", ext + r"/call-queue-presence", self.read_agent_queues),
+            ("PUT", ext + r"/call-queue-presence", self.update_agent_queues),
+            ("GET", ext + r"/presence", self.read_presence),
+            ("PUT", ext + r"/presence", self.update_presence),
+            ("GET", a + r"/call-log", self.call_log),
+            ("GET", ext + r"/call-log", self.call_log),
+            ("GET", r"/_emulator/requests", self.dump_requests),
+            ("DELETE", r"/_emulator/requests", self.clear_requests),
+            ("GET", r"/_emulator/config", self.show_config),
+            ("PATCH", r"/_emulator/config", self.change_config),
+            ("POST", r"/_emulator/expire-tokens", self.expire_tokens),
+            ("POST", r"/_emulator/reset", self.reset_control),
+            ("POST", r"/_emulator/call-log", self.add_call_log),
+        ]
+
+    def handle(self, request: Request) -> Reply:
+        """Answer one request: control calls directly, API calls through faults, auth and limits."""
+        if request.path.startswith("/_emulator/"):
+            return self._control(request)
+        if self.config.latency:
+            time.sleep(self.config.latency)  # outside the lock, so concurrent requests are slow together
+        with self._lock:
+            group = group_for(request.method, request.path)
+            reply = self._answer(request, group)
+            self.request_log.append(
+                {
+                    "method": request.method,
+                    "path": request.path + (f"?{request.query_string}" if request.query_string else ""),
+                    "status": reply.status,
+                    "group": group,
+                    "at": time.time(),
+                }
+            )
+            return reply
+
+    def _answer(self, request: Request, group: str | None) -> Reply:
+        limits: dict[str, str] = {}
+        try:
+            self._maybe_fail()
+            handler, match = self._route(request)
+            client_id = self._client_of(request)
+            limits = self._count(client_id, group)
+            reply = handler(request, **match.groupdict())
+        except Refused as refusal:
+            reply = refusal.reply
+        reply.headers.update(limits)
+        return reply
+
+    def _control(self, request: Request) -> Reply:
+        if not ipaddress.ip_address(request.client_host).is_loopback:
+            return api_error(403, "CMN-408", "The emulator's control API answers loopback clients only").reply
+        try:
+            handler, _ = self._route(request)
+            with self._lock:
+                return handler(request)
+        except Refused as refusal:
+            return refusal.reply
+
+    def _route(self, request: Request):
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match and method == request.method:
+                return handler, match
+        raise not_found("path")
+
+    def _maybe_fail(self) -> None:
+        """Answer 503 for the configured share of requests, spread evenly so tests are repeatable."""
+        self._failure_debt += self.config.fail_rate
+        if self._failure_debt >= 1:
+            self._failure_debt -= 1
+            raise api_error(503, "CMN-201", "Service Temporary Unavailable")
+
+    def _client_of(self, request: Request) -> str:
+        """The app a request counts against: its Basic auth at the token endpoint, else its bearer token."""
+        if request.path == "/restapi/oauth/token":
+            return _basic_auth(request)[0] or "-"
+        if request.path == "/restapi/v1.0/status":
+            return "-"
+        authorization = request.headers.get("authorization")
+        if not authorization:
+            raise api_error(401, "AGW-401", "Authorization header is not specified")
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value:
+            raise api_error(401, "AGW-402", "Invalid Authorization header")
+        token = self.access_tokens.get(value)
+        if token is None or token.expires_at <= time.monotonic():
+            refusal = api_error(401, "TokenInvalid", "Access token expired" if token else "Token not found")
+            refusal.reply.body["errors"][0]["errorCode"] = "OAU-213"
+            refusal.reply.headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
+            raise refusal
+        return token.client_id
+
+    def _count(self, client_id: str, group: str | None) -> dict[str, str]:
+        """Count the request in its group; the X-Rate-Limit-* headers, or 429 past the limit."""
+        if group is None or not self.config.rate_limits:
+            return {}
+        window, limit = self.config.rate_window, DEFAULT_LIMITS[group]
+        remaining, wait = self.limiter.admit((client_id, group), limit, window, time.monotonic())
+        headers = {
+            "X-Rate-Limit-Group": group,
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(remaining),
+            "X-Rate-Limit-Window": f"{window:g}",
+        }
+        if wait:
+            refusal = api_error(429, "CMN-301", "Request rate exceeded")
+            refusal.reply.headers.update(headers, **{"Retry-After": str(max(1, math.ceil(wait)))})
+            raise refusal
+        return headers
+
+    # ------------------------------------------------------------------ auth
+
+    def issue_token(self, request: Request) -> Reply:
+        """POST /restapi/oauth/token: the JWT bearer grant and the refresh-token grant."""
+        client_id, secret = _basic_auth(request)
+        if (client_id, secret) != (self.credentials.client_id, self.credentials.client_secret):
+            raise oauth_error(401, "invalid_client", "OAU-153", "Invalid client")
+        form = {key: values[0] for key, values in parse_qs(request.body.decode(errors="replace")).items()}
+        grant = form.get("grant_type")
+        if grant == JWT_GRANT:
+            if not secrets.compare_digest(form.get("assertion", ""), self.credentials.jwt):
+                raise oauth_error(400, "invalid_grant", "OAU-140", "Invalid resource owner credentials")
+        elif grant == "refresh_token":
+            token = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+            if token is None or token.expires_at <= time.monotonic():
+                raise oauth_error(400, "invalid_grant", "OAU-211", "Token is revoked or expired")
+        else:
+            raise oauth_error(400, "unsupported_grant_type", "OAU-250", "Unsupported grant type")
+        return Reply(200, self._new_tokens(client_id))
+
+    def _new_tokens(self, client_id: str) -> dict:
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now, ttl = time.monotonic(), self.config.token_ttl
+        self.access_tokens[access] = Token(client_id, now + ttl)
+        self.refresh_tokens[refresh] = Token(client_id, now + REFRESH_TOKEN_TTL)
+        return {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": ttl,
+            "refresh_token": refresh,
+            "refresh_token_expires_in": REFRESH_TOKEN_TTL,
+            "scope": "ReadAccounts EditExtensions ReadPresence EditPresence ReadCallLog",
+            "owner_id": self.owner,
+            "endpoint_id": secrets.token_hex(8),
+        }
+
+    def status(self, request: Request) -> Reply:
+        return Reply(200, {"uri": f"{request.base_url}/restapi/v1.0/status", "status": "OK"})
+
+    # ------------------------------------------------------------------ call queues
+
+    def list_queues(self, request: Request, account: str) -> Reply:
+        self._check_account(account)
+        records = [self._queue_summary(request, q) for q in self.account.queues.values()]
+        return Reply(200, _page(request, records))
+
+    def read_queue(self, request: Request, account: str, q: str) -> Reply:
+        return Reply(200, self._queue_details(request, self._queue(account, q)))
+
+    def update_queue(self, request: Request, account: str, q: str) -> Reply:
+        queue = self._queue(account, q)
+        body = _json_object(request)
+        editable = body.get("editableMemberStatus", queue.editable_member_status)
+        if not isinstance(editable, bool):
+            raise malformed("editableMemberStatus")
+        queue.editable_member_status = editable
+        return Reply(200, self._queue_details(request, queue))
+
+    def list_members(self, request: Request, account: str, q: str) -> Reply:
+        queue = self._queue(account, q)
+        records = [
+            {"uri": self._extension_uri(request, a), "id": int(a), "extensionNumber": self._agent(a).extension_number}
+            for a in queue.members
+        ]
+        return Reply(200, _page(request, records))
+
+    def read_queue_presence(self, request: Request, account: str, q: str) -> Reply:
+        queue = self._queue(account, q)
+        return Reply(200, {"records": [self._member_presence(queue, a) for a in queue.members]})
+
+    def update_queue_presence(self, request: Request, account: str, q: str) -> Reply:
+        queue = self._queue(account, q)
+        changes = {}
+        for i, record in enumerate(_records(request)):
+            member = record.get("member")
+            agent_id = str(member.get("id", "")) if isinstance(member, dict) else ""
+            if agent_id not in queue.members:
+                raise malformed(f"records[{i}].member.id", f"value is invalid: {agent_id!r} is not a member")
+            changes[agent_id] = _flag(record, "acceptCurrentQueueCalls", i)
+        queue.members.update(changes)
+        return Reply(200, {"records": [self._member_presence(queue, a) for a in changes]})
+
+    # ------------------------------------------------------------------ one agent's queues
+
+    def read_agent_queues(self, request: Request, account: str, ext: str) -> Reply:
+        agent = self._agent(self._extension_id(account, ext))
+        return Reply(200, {"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
+
+    def update_agent_queues(self, request: Request, account: str, ext: str) -> Reply:
+        """PUT call-queue-presence: refused for a queue whose members may not change their status."""
+        agent = self._agent(self._extension_id(account, ext))
+        changes = {}
+        for i, record in enumerate(_records(request)):
+            # RingCentral's docs spell it both ways; answers always say callQueue.
+            reference = record.get("callQueue", record.get("callqueue"))
+            queue_id = str(reference.get("id", "")) if isinstance(reference, dict) else ""
+            if queue_id not in self.account.queues:
+                raise not_found(f"records[{i}].callQueue.id")
+            queue = self.account.queues[queue_id]
+            if agent.id not in queue.members:
+                raise malformed(f"records[{i}].callQueue.id", f"value is invalid: {agent.id} is not a member")
+            if not queue.editable_member_status:
+                raise api_error(403, "CMN-408", f"Call queue [{queue_id}] does not let its members change their status")
+            changes[queue_id] = _flag(record, "acceptCalls", i)
+        for queue_id, accept in changes.items():
+            self.account.queues[queue_id].members[agent.id] = accept
+        return Reply(200, {"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
+
+    # ------------------------------------------------------------------ presence and DnD
+
+    def read_presence(self, request: Request, account: str, ext: str) -> Reply:
+        """GET presence of one extension, or of up to 30 (`1,2,3`) as a 207 multipart answer."""
+        ids = ext.split(",")
+        if len(ids) == 1:
+            return Reply(200, self._presence(request, self._extension_id(account, ext)))
+        self._check_account(account)
+        if len(ids) > BATCH_LIMIT:
+            message = f"Extension Presence Info multipart request is limited to {BATCH_LIMIT} extensions"
+            raise api_error(400, "InvalidMultipartRequest", message)
+        parts = [self._presence_part(request, account, i) for i in ids]
+        content_type, body = build_batch(parts)
+        return Reply(207, body, {"Content-Type": content_type})
+
+    def _presence_part(self, request: Request, account: str, ext: str) -> tuple[str, int, dict]:
+        href = f"{request.base_url}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{ext}/presence"
+        try:
+            return href, 200, self._presence(request, self._extension_id(account, ext))
+        except Refused as refusal:
+            return href, refusal.reply.status, refusal.reply.body
+
+    def update_presence(self, request: Request, account: str, ext: str) -> Reply:
+        extension_id = self._extension_id(account, ext)
+        if extension_id in self.account.queues:
+            raise api_error(403, "PRS-106", "Not allowed update presence for extensions of Department type")
+        agent, body = self._agent(extension_id), _json_object(request)
+        dnd = body.get("dndStatus", agent.dnd_status)
+        if dnd not in DND_STATUSES:  # TakeDepartmentCallsOnly included: legacy, not settable via the API
+            raise malformed("dndStatus")
+        user_status = body.get("userStatus", agent.user_status)
+        if user_status not in USER_STATUSES:
+            raise malformed("userStatus")
+        agent.dnd_status, agent.user_status = dnd, user_status
+        return Reply(200, self._presence(request, extension_id))
+
+    # ------------------------------------------------------------------ call log
+
+    def call_log(self, request: Request, account: str, ext: str | None = None) -> Reply:
+        """The call log, Simple (no legs) unless view=Detailed; one extension's when the path names one."""
+        extension_id = self._extension_id(account, ext) if ext else None
+        detailed = request.param("view") == "Detailed"
+        records = [
+            r if detailed else {k: v for k, v in r.items() if k != "legs"}
+            for r in self.account.call_log
+            if extension_id is None or str(r.get("extension", {}).get("id")) == extension_id
+        ]
+        return Reply(200, _page(request, records))
+
+    # ------------------------------------------------------------------ control API
+
+    def dump_requests(self, request: Request) -> Reply:
+        return Reply(200, {"requests": self.request_log})
+
+    def clear_requests(self, request: Request) -> Reply:
+        self.request_log.clear()
+        return Reply(204)
+
+    def show_config(self, request: Request) -> Reply:
+        return Reply(200, asdict(self.config))
+
+    def change_config(self, request: Request) -> Reply:
+        try:
+            self.config = self.config.updated(_json_body(request))
+        except ValueError as error:
+            raise malformed("config", str(error)) from None
+        return Reply(200, asdict(self.config))
+
+    def expire_tokens(self, request: Request) -> Reply:
+        """Expire every access token now, as a revoked session or an early expiry would."""
+        for token in self.access_tokens.values():
+            token.expires_at = 0.0
+        return Reply(204)
+
+    def reset_control(self, request: Request) -> Reply:
+        self.reset()
+        return Reply(204)
+
+    def add_call_log(self, request: Request) -> Reply:
+        records = _records(request)
+        if not all(isinstance(r, dict) and "id" in r for r in records):
+            raise malformed("records", "value is invalid: each record needs an id")
+        self.account.call_log.extend(records)
+        return Reply(204)
+
+    # ------------------------------------------------------------------ lookups and shapes
+
+    def _check_account(self, account: str) -> None:
+        if account not in ("~", ACCOUNT_ID):
+            raise not_found("accountId")
+
+    def _extension_id(self, account: str, ext: str) -> str:
+        """An extension id with `~` resolved to the extension that owns the JWT; 404 if unknown."""
+        self._check_account(account)
+        extension_id = self.owner if ext == "~" else ext
+        if extension_id not in self.account.agents and extension_id not in self.account.queues:
+            raise not_found("extensionId")
+        return extension_id
+
+    def _queue(self, account: str, queue_id: str) -> Queue:
+        self._check_account(account)
+        if queue_id not in self.account.queues:
+            raise not_found("callQueueId")
+        return self.account.queues[queue_id]
+
+    def _agent(self, extension_id: str) -> Agent:
+        if extension_id not in self.account.agents:
+            raise not_found("extensionId")
+        return self.account.agents[extension_id]
+
+    def _queues_of(self, agent: Agent) -> list[Queue]:
+        return [q for q in self.account.queues.values() if agent.id in q.members]
+
+    def _extension_uri(self, request: Request, extension_id: str) -> str:
+        return f"{request.base_url}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{extension_id}"
+
+    def _queue_summary(self, request: Request, queue: Queue) -> dict:
+        uri = self._extension_uri(request, queue.id)
+        return {"uri": uri, "id": queue.id, "extensionNumber": queue.extension_number, "name": queue.name}
+
+    def _queue_details(self, request: Request, queue: Queue) -> dict:
+        details = self._queue_summary(request, queue)
+        return details | {"status": "Enabled", "editableMemberStatus": queue.editable_member_status}
+
+    def _member_presence(self, queue: Queue, agent_id: str) -> dict:
+        agent = self.account.agents[agent_id]
+        return {
+            "member": {
+                "id": agent.id,
+                "name": agent.name,
+                "extensionNumber": agent.extension_number,
+                "site": {"id": "62366997000", "name": "Main Site"},
+            },
+            "acceptQueueCalls": agent.dnd_status not in NO_QUEUE_CALLS,
+            "acceptCurrentQueueCalls": queue.members[agent_id],
+        }
+
+    def _agent_queue(self, agent: Agent, queue: Queue) -> dict:
+        return {
+            "callQueue": {
+                "id": queue.id,
+                "name": queue.name,
+                "extensionNumber": queue.extension_number,
+                "editableMemberStatus": queue.editable_member_status,
+            },
+            "acceptCalls": queue.members[agent.id],
+        }
+
+    def _presence(self, request: Request, extension_id: str) -> dict:
+        """A user's presence; a queue (a Department extension) is always Offline, with no DnD."""
+        uri = self._extension_uri(request, extension_id)
+        if extension_id in self.account.queues:
+            number = self.account.queues[extension_id].extension_number
+            extension = {"uri": uri, "id": int(extension_id), "extensionNumber": number}
+            return {"uri": f"{uri}/presence", "extension": extension, "presenceStatus": "Offline"}
+        agent = self.account.agents[extension_id]
+        extension = {"uri": uri, "id": int(extension_id), "extensionNumber": agent.extension_number}
+        return {
+            "uri": f"{uri}/presence",
+            "extension": extension,
+            "presenceStatus": "Busy" if agent.dnd_status == "DoNotAcceptAnyCalls" else agent.user_status,
+            "telephonyStatus": "NoCall",
+            "userStatus": agent.user_status,
+            "dndStatus": agent.dnd_status,
+            "allowSeeMyPresence": True,
+            "ringOnMonitoredCall": False,
+            "pickUpCallsOnHold": False,
+        }
+
+
+# ---------------------------------------------------------------------------- request bodies and paging
+
+
+def _json_body(request: Request):
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        raise malformed("body", "value is invalid: not JSON") from None
+
+
+def _json_object(request: Request) -> dict:
+    body = _json_body(request)
+    if not isinstance(body, dict):
+        raise malformed("body", "value is invalid: expected a JSON object")
+    return body
+
+
+def _records(request: Request) -> list[dict]:
+    records = _json_object(request).get("records")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise malformed("records", "value is invalid: expected a list of objects")
+    return records
+
+
+def _flag(record: dict, name: str, index: int) -> bool:
+    value = record.get(name)
+    if not isinstance(value, bool):
+        raise malformed(f"records[{index}].{name}", "value is invalid: expected true or false")
+    return value
+
+
+def _page(request: Request, records: list) -> dict:
+    """One page of a list, with RingCentral's paging and navigation blocks."""
+    try:
+        page, per_page = int(request.param("page") or 1), int(request.param("perPage") or 100)
+    except ValueError:
+        raise malformed("page") from None
+    if page < 1 or per_page < 1:
+        raise malformed("page" if page < 1 else "perPage")
+    total_pages = max(1, math.ceil(len(records) / per_page))
+    start = (page - 1) * per_page
+    uri = f"{request.base_url}{request.path}"
+
+    def link(number: int) -> dict:
+        return {"uri": f"{uri}?page={number}&perPage={per_page}"}
+
+    navigation = {"firstPage": link(1), "lastPage": link(total_pages)}
+    if page < total_pages:
+        navigation["nextPage"] = link(page + 1)
+    if page > 1:
+        navigation["previousPage"] = link(page - 1)
+    chunk = records[start : start + per_page]
+    paging = {"page": page, "totalPages": total_pages, "perPage": per_page, "totalElements": len(records)}
+    if chunk:
+        paging |= {"pageStart": start, "pageEnd": start + len(chunk) - 1}
+    return {"uri": link(page)["uri"], "records": chunk, "paging": paging, "navigation": navigation}
+
+
+def _basic_auth(request: Request) -> tuple[str, str]:
+    """(client id, secret) from a Basic Authorization header; empty strings when absent or garbled."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except ValueError:
+        return "", ""
+    return client_id, secret
+
+
+# ---------------------------------------------------------------------------- HTTP
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections as they would with RingCentral
+    server_version = "RingCentralEmulator/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; don't hold the body back
+
+    def do_GET(self):
+        self._serve()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        host, port = self.server.server_address[:2]
+        request = Request(
+            method=self.command,
+            path=unquote(url.path),
+            query_string=url.query,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+            client_host=self.client_address[0],
+            base_url=f"http://{self.headers.get('Host', f'{host}:{port}')}",
+        )
+        try:
+            reply = self.server.emulator.handle(request)
+        except Exception:
+            logger.exception("The emulator failed on %s %s", request.method, request.path)
+            reply = api_error(500, "CMN-211", "Internal Server Error").reply
+        payload = reply.payload()
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format, *args):
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+
+def make_server(emulator: Emulator, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server for the emulator; port 0 picks a free one (see server.server_address)."""
+    server = ThreadingHTTPServer((host, port), _Handler)
+    server.daemon_threads = True
+    server.emulator = emulator
+    return server
