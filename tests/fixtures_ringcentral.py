@@ -1,0 +1,58 @@
+"""Pytest fixtures: a real RingCentral emulator in a child process, reset before each test."""
+
+from pathlib import Path
+
+import pytest
+
+from integrations.ringcentral.client import RingCentralClient
+from integrations.ringcentral.harness import EmulatorProcess
+from integrations.ringcentral.ratelimit import InProcessStore
+
+SAMPLES_SEED = Path(__file__).parent / "ringcentral_samples" / "seed.yaml"
+# Real limit counts over a 1 s window: rate limiting is on, and waiting it out stays cheap.
+FAST_WINDOW = ("--rate-window", "1")
+
+
+@pytest.fixture(scope="session")
+def emulator_process():
+    """One emulator for the session, seeded with the ids RingCentral's samples use."""
+    with EmulatorProcess(SAMPLES_SEED, *FAST_WINDOW) as process:
+        yield process
+
+
+@pytest.fixture
+def emulator(emulator_process):
+    """The session's emulator, back to its seed: `.url`, and control methods (requests, configure, ...)."""
+    emulator_process.reset()
+    return emulator_process
+
+
+@pytest.fixture
+def start_emulator():
+    """Start an emulator of one's own: start_emulator(seed, *flags); stopped after the test."""
+    started = []
+
+    def start(seed=SAMPLES_SEED, *options):
+        started.append(EmulatorProcess(seed, *options).start())
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def make_client():
+    """make_client(emulator, **options): a client for an emulator, pacing in-process, retrying quickly."""
+
+    def make(emulator, **options) -> RingCentralClient:
+        defaults = {**emulator.client_kwargs(), "store": InProcessStore(), "backoff": (0.01, 0.05)}
+        return RingCentralClient(**(defaults | options))
+
+    return make
+
+
+@pytest.fixture
+def client(emulator, make_client):
+    """A client for the session's emulator (reset to its seed)."""
+    return make_client(emulator)
