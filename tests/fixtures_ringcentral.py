@@ -29,10 +29,10 @@ def emulator(emulator_process):
 
 @pytest.fixture
 def start_emulator():
-    """Start an emulator of one's own: start_emulator(seed, *flags); stopped after the test."""
+    """Start an emulator of one's own: start_emulator(*flags, seed=...); stopped after the test."""
     started = []
 
-    def start(seed=SAMPLES_SEED, *options):
+    def start(*options, seed=SAMPLES_SEED):
         started.append(EmulatorProcess(seed, *options).start())
         return started[-1]
 

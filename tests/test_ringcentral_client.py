@@ -141,7 +141,7 @@ def test_it_reads_dnd_of_many_agents_thirty_per_call(start_emulator, tmp_path, m
     agents = [str(900000000 + n) for n in range(35)]
     seed = tmp_path / "many.yaml"
     seed.write_text("queues: []\nagents:\n" + "".join(f'  - {{id: "{a}", name: Agent {a}}}\n' for a in agents))
-    emulator = start_emulator(seed)
+    emulator = start_emulator(seed=seed)
 
     dnd = make_client(emulator).read_dnd(agents)
 
