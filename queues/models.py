@@ -5,7 +5,9 @@ carries the last presence we observed for that pair.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -72,6 +74,7 @@ class Agent(models.Model):
     )
     dnd_status = models.CharField(max_length=32, choices=DndStatus.choices, blank=True, editable=False)
     dnd_observed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dnd_planned = models.CharField(max_length=32, blank=True, editable=False)  # what the last run wanted
     history = HistoricalRecords()
 
     class Meta:
@@ -91,6 +94,9 @@ class QueueMembership(models.Model):
         null=True, editable=False, help_text="Last observed acceptCurrentQueueCalls; empty if never read."
     )
     observed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the last run wanted this pair to be. A pair that now differs from a plan that did not
+    # change was changed by someone else: that is drift, not a schedule boundary.
+    planned = models.BooleanField(null=True, editable=False)
 
     class Meta:
         constraints = [
@@ -99,3 +105,146 @@ class QueueMembership(models.Model):
 
     def __str__(self):
         return f"{self.agent.name} in {self.queue.name}"
+
+
+class OverrideQuerySet(models.QuerySet):
+    def active(self, at):
+        return self.filter(cancelled_at__isnull=True, starts_at__lte=at, until__gt=at)
+
+
+class Override(models.Model):
+    """A person's decision that beats the schedule for one agent until a set time.
+
+    With a queue it holds that queue's acceptCurrentQueueCalls; without one, the agent's DnD.
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="overrides")
+    queue = models.ForeignKey(
+        CallQueue,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="overrides",
+        help_text="The queue to hold; empty to hold the agent's Do Not Disturb instead.",
+    )
+    accept = models.BooleanField(null=True, blank=True, help_text="For a queue: take its calls or not.")
+    dnd_status = models.CharField(
+        max_length=32, choices=DndStatus.choices, blank=True, help_text="For DnD: the status."
+    )
+    starts_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField(help_text="When the schedule takes over again.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = OverrideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["until", "cancelled_at"], name="override_until_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(queue__isnull=False, accept__isnull=False, dnd_status="")
+                    | models.Q(queue__isnull=True, accept__isnull=True) & ~models.Q(dnd_status="")
+                ),
+                name="override_queue_xor_dnd",
+                violation_error_message="Hold either a queue (with take calls on or off) or Do Not Disturb, not both.",
+            ),
+        ]
+
+    def __str__(self):
+        what = f"{self.queue.name}: {'on' if self.accept else 'off'}" if self.queue_id else f"DnD {self.dnd_status}"
+        return f"{self.agent.name}, {what} until {self.until:%Y-%m-%d %H:%M} UTC"
+
+    def clean(self):
+        if self.until and self.starts_at and self.until <= self.starts_at:
+            raise ValidationError({"until": "an override must end after it starts"})
+
+
+class ReconcileRun(models.Model):
+    """One pass of the reconciler: plan at an instant, read, diff, write."""
+
+    at = models.DateTimeField(help_text="The instant the plan was computed for.")
+    trigger = models.CharField(max_length=40, help_text="What started the run: beat, boundary, command, admin.")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    writes = models.PositiveIntegerField(default=0, help_text="API write calls made.")
+    failures = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True, help_text="Reads that failed, pairs the provider lacks.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at"], name="run_started_idx")]
+
+    def __str__(self):
+        return f"run {self.pk} at {self.at:%Y-%m-%d %H:%M:%S} UTC ({self.trigger})"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit rows are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("audit rows are append-only")
+
+
+class AuditEntry(models.Model):
+    """One change (or attempted change) of one value at the provider. Append-only."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The supervisor or receptionist who made the change; empty for the scheduler.",
+    )
+    run = models.ForeignKey(ReconcileRun, null=True, blank=True, on_delete=models.PROTECT, related_name="audit")
+    reason = models.CharField(max_length=200)
+    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.RINGCENTRAL)
+    queue = models.ForeignKey(CallQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="audit")
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.PROTECT, related_name="audit")
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=40, blank=True)
+    new_value = models.CharField(max_length=40, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    api_call = models.CharField(max_length=200, blank=True, help_text="The API call this change travelled in.")
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit history"
+        indexes = [
+            models.Index(fields=["agent", "-created_at"], name="audit_agent_time_idx"),
+            models.Index(fields=["queue", "-created_at"], name="audit_queue_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.field} {self.old_value} -> {self.new_value} ({self.outcome})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("audit rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit rows are append-only")

@@ -108,3 +108,24 @@ class TimeOff(models.Model):
     def clean(self):
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "time off must end after it starts"})
+
+
+class Lease(models.Model):
+    """A named lock with an expiry, so a killed holder never blocks the next run for long."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    holder = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"{self.name} held by {self.holder or 'nobody'}"
+
+
+class DispatchedBoundary(models.Model):
+    """A boundary the dispatcher has already enqueued a run for, so it is enqueued once."""
+
+    at = models.DateTimeField(unique=True)
+    dispatched_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"boundary at {self.at:%Y-%m-%d %H:%M:%S} UTC"

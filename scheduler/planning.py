@@ -79,6 +79,14 @@ class Snapshot:
         """Every (queue id, agent id) that some shift names together."""
         return frozenset((q, a) for s in self.shifts for q in s.queue_ids for a in s.agent_ids)
 
+    @cached_property
+    def shifts_by_agent(self) -> dict[str, list[ShiftRule]]:
+        index = defaultdict(list)
+        for shift in self.shifts:
+            for agent_id in shift.agent_ids:
+                index[agent_id].append(shift)
+        return index
+
 
 @dataclass(frozen=True)
 class DesiredState:
@@ -209,3 +217,15 @@ class _Sweep:
             if a in self.managed_dnd:
                 values[a] = self.agent_shifts[a] > 0 and not self.agent_away[a]
         return values
+
+
+def explain(snapshot: Snapshot, at: datetime, agent_id: str, queue_id: str | None, on: bool) -> str:
+    """Why the plan wants this value at `at`: 'shift start: X', 'time off' or 'shift end: X'."""
+    shifts = [s for s in snapshot.shifts_by_agent.get(agent_id, ()) if queue_id is None or queue_id in s.queue_ids]
+    if on:
+        running = [s.name for s in shifts if s.active_at(at)]
+        return f"shift start: {min(running)}" if running else "shift start"
+    if any(t.agent_id == agent_id and t.start <= at < t.end for t in snapshot.time_off):
+        return "time off"
+    ended = [(occ.end, s.name) for s in shifts for occ in s.occurrences(at - 2 * ONE_DAY, at) if occ.end <= at]
+    return f"shift end: {max(ended)[1]}" if ended else "shift end"

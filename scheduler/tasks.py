@@ -1,11 +1,47 @@
 """Celery tasks: thin shells around the domain functions."""
 
+import logging
 import socket
+from datetime import datetime
 
 from celery import shared_task
+from django.utils import timezone
+
+from integrations.providers import default_provider
+
+from . import dispatch, reconcile
+from .locks import LeaseBusy
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
 def ping() -> dict:
     """Answer from a worker: proves the broker and the result backend carry a round trip."""
     return {"pong": True, "worker": socket.gethostname()}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=30)
+def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat") -> dict:
+    """One reconcile run; at a boundary, never earlier than the boundary itself."""
+    at = timezone.now()
+    if boundary:
+        at = max(at, datetime.fromisoformat(boundary))
+    try:
+        result = reconcile.reconcile_locked(provider=default_provider(), at=at, trigger=trigger)
+    except LeaseBusy:
+        if not boundary:
+            log.info("reconcile skipped: another run holds the lease")
+            return {"skipped": True}
+        raise self.retry(countdown=0.5) from None  # the boundary must still be applied after the busy run
+    return {"run": result.run.pk, "writes": result.writes, "failed": result.failed}
+
+
+@shared_task
+def dispatch_boundaries() -> list[str]:
+    """Enqueue a run at the exact instant of each boundary in the next few minutes."""
+
+    def enqueue(at: datetime):
+        reconcile_schedule.apply_async(kwargs={"boundary": at.isoformat(), "trigger": "boundary"}, eta=at)
+
+    return [at.isoformat() for at in dispatch.dispatch(timezone.now(), enqueue)]

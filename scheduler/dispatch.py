@@ -1,0 +1,43 @@
+"""The short-horizon dispatcher: a run for each boundary just ahead, enqueued once with its exact time."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from queues.models import Override
+
+from .models import DispatchedBoundary
+from .planning import boundaries
+from .selectors import schedule_snapshot
+
+# Far below any broker's visibility timeout (Redis: 1 h), and longer than the one-minute tick
+# so that a late tick still sees every boundary before it passes.
+HORIZON = timedelta(minutes=3)
+KEEP = timedelta(days=2)
+
+
+def due_boundaries(now: datetime, horizon: timedelta = HORIZON) -> list[datetime]:
+    """Instants in [now, now + horizon) at which the desired state changes: schedule or override expiry."""
+    end = now + horizon
+    found = {b.at for b in boundaries(schedule_snapshot(start=now, end=end), now, end)}
+    found.update(
+        Override.objects.filter(cancelled_at__isnull=True, until__gte=now, until__lt=end).values_list(
+            "until", flat=True
+        )
+    )
+    return sorted(found)
+
+
+def dispatch(now: datetime, enqueue) -> list[datetime]:
+    """Call enqueue(at) for each due boundary not enqueued before; return those instants."""
+    DispatchedBoundary.objects.filter(at__lt=now - KEEP).delete()
+    fresh = []
+    for at in due_boundaries(now):
+        try:
+            with transaction.atomic():
+                DispatchedBoundary.objects.create(at=at)
+        except IntegrityError:
+            continue  # an earlier tick, or another dispatcher, has it
+        enqueue(at)
+        fresh.append(at)
+    return fresh

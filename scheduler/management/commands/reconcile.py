@@ -1,0 +1,47 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from integrations.providers import default_provider
+from scheduler.locks import LeaseBusy
+from scheduler.reconcile import reconcile, reconcile_locked
+
+from ._options import instant
+
+
+class Command(BaseCommand):
+    help = "Make the provider match the schedule now (or as if at --at); writes only the difference."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--at", type=instant, help="ISO 8601 instant to plan for (default: now)")
+        parser.add_argument("--dry-run", action="store_true", help="read and diff, write nothing")
+        parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
+
+    def handle(self, *args, at, dry_run, as_json, **options):
+        """Run once (under the reconcile lease unless dry), print the changes; exit 1 if any failed."""
+        at = at or timezone.now()
+        try:
+            if dry_run:
+                result = reconcile(provider=default_provider(), at=at, trigger="command", dry_run=True)
+            else:
+                result = reconcile_locked(provider=default_provider(), at=at, trigger="command")
+        except LeaseBusy:
+            raise CommandError("another reconcile run is in progress; try again in a few seconds") from None
+        if as_json:
+            self.stdout.write(json.dumps(result.as_json()))
+        else:
+            self.stdout.write(self.table(result))
+        if result.failed:
+            raise CommandError(f"{sum(c.outcome == 'failed' for c in result.changes)} change(s) failed", returncode=1)
+
+    def table(self, result) -> str:
+        lines = [
+            f"Reconcile at {result.at.isoformat()}: {result.writes} write call(s), {len(result.changes)} change(s)"
+        ]
+        for c in result.changes:
+            where = c.queue.name if c.queue else "DnD"
+            error = f" [{c.error_code}]" if c.error_code else ""
+            lines.append(f"  {c.outcome:<8} {c.agent.name} / {where}: {c.old} -> {c.new} ({c.reason}){error}")
+        lines.extend(f"  problem: {p}" for p in result.problems)
+        return "\n".join(lines)
