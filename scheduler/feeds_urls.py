@@ -1,3 +1,10 @@
-"""URL routes (filled in by its feature)."""
+"""Calendar feeds: /feeds/agent/<token>.ics and /feeds/queue/<token>.ics."""
 
-urlpatterns = []
+from django.urls import path
+
+from .feeds import feed_view
+
+urlpatterns = [
+    path("agent/<str:token>.ics", feed_view, {"kind": "agent"}, name="agent-feed"),
+    path("queue/<str:token>.ics", feed_view, {"kind": "queue"}, name="queue-feed"),
+]

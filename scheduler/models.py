@@ -129,3 +129,42 @@ class DispatchedBoundary(models.Model):
 
     def __str__(self):
         return f"boundary at {self.at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class FeedToken(models.Model):
+    """A secret that opens one agent's or one queue's iCalendar feed. Only its SHA-256 is stored."""
+
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens")
+    queue = models.ForeignKey(CallQueue, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=False, queue__isnull=True)
+                | models.Q(agent__isnull=True, queue__isnull=False),
+                name="feedtoken_agent_xor_queue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"calendar feed of {self.agent or self.queue}"
+
+
+class Supervision(models.Model):
+    """No table: holds the permissions of the supervisors' pages and actions."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_board", "Can see the now board, timeline, coverage and plan preview"),
+            ("hold_agent", "Can hold an agent's queue status or DnD against the schedule"),
+            ("reconcile_now", "Can run the reconciler now"),
+            ("sync_queues", "Can sync queues and memberships from the provider"),
+            ("issue_feed", "Can issue calendar feed links"),
+        ]
+
+    def __str__(self):
+        return "supervision"

@@ -1,0 +1,103 @@
+"""iCalendar (RFC 5545) feeds of one agent's or one queue's shifts, opened by a secret token.
+
+Only a token's SHA-256 is stored, so the database and admin never hold a usable link:
+the link is shown once, when it is issued.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from queues.models import Agent, CallQueue
+
+from .models import FeedToken
+from .selectors import schedule_snapshot
+
+PAST, FUTURE = timedelta(days=14), timedelta(days=90)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_feed(*, agent: Agent | None = None, queue: CallQueue | None = None) -> str:
+    """A new secret for the feed of `agent` or `queue`; returned once, stored only as a digest."""
+    token = secrets.token_urlsafe(32)
+    FeedToken.objects.create(agent=agent, queue=queue, digest=_digest(token))
+    return token
+
+
+def feed_path(kind: str, token: str) -> str:
+    return f"/feeds/{kind}/{token}.ics"
+
+
+def agent_calendar(agent: Agent, *, now: datetime) -> Calendar:
+    """The agent's shift occurrences and time off around `now`, as a calendar."""
+    start, end = now - PAST, now + FUTURE
+    snapshot = schedule_snapshot(start=start, end=end)
+    queue_names = dict(CallQueue.objects.values_list("provider_id", "name"))
+    cal = _calendar(f"Callrota: {agent.name}")
+    for shift in snapshot.shifts_by_agent.get(agent.provider_id, ()):
+        queues = ", ".join(queue_names.get(q, q) for q in shift.queue_ids)
+        for occ in shift.occurrences(start, end):
+            uid = f"shift-{shift.name}-{occ.local_date}-agent-{agent.provider_id}"
+            cal.add_component(_event(uid, f"{shift.name} ({queues})", occ.start, occ.end, now))
+    for off in snapshot.time_off:
+        if off.agent_id == agent.provider_id:
+            uid = f"timeoff-{agent.provider_id}-{off.start:%Y%m%dT%H%M%S}"
+            cal.add_component(
+                _event(uid, f"Time off{': ' + off.reason if off.reason else ''}", off.start, off.end, now)
+            )
+    return cal
+
+
+def queue_calendar(queue: CallQueue, *, now: datetime) -> Calendar:
+    """Every shift occurrence staffing the queue around `now`, with its agents, as a calendar."""
+    start, end = now - PAST, now + FUTURE
+    snapshot = schedule_snapshot(start=start, end=end)
+    agent_names = dict(Agent.objects.values_list("provider_id", "name"))
+    cal = _calendar(f"Callrota: {queue.name}")
+    for shift in snapshot.shifts:
+        if queue.provider_id not in shift.queue_ids:
+            continue
+        agents = ", ".join(agent_names.get(a, a) for a in shift.agent_ids)
+        for occ in shift.occurrences(start, end):
+            uid = f"shift-{shift.name}-{occ.local_date}-queue-{queue.provider_id}"
+            cal.add_component(_event(uid, f"{shift.name}: {agents}", occ.start, occ.end, now))
+    return cal
+
+
+def _calendar(name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//Callrota//Schedule feed//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    return cal
+
+
+def _event(uid: str, summary: str, start: datetime, end: datetime, now: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"{uid.replace(' ', '-')}@callrota")
+    event.add("dtstamp", now)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    return event
+
+
+def feed_view(request, kind: str, token: str):
+    """The calendar a token opens; any unknown token, or one for another kind of feed, is a 404."""
+    found = FeedToken.objects.filter(digest=_digest(token)).select_related("agent", "queue").first()
+    owner = found and (found.agent if kind == "agent" else found.queue)
+    if owner is None:
+        raise Http404("no such calendar feed")
+    build = agent_calendar if kind == "agent" else queue_calendar
+    response = HttpResponse(build(owner, now=timezone.now()).to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{kind}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
