@@ -1,0 +1,90 @@
+"""What Callrota keeps about the providers beyond RingCentral: explicit identity mappings,
+live status, and the webhook events received (stored first, processed after)."""
+
+from django.db import models
+
+
+class External(models.TextChoices):
+    RINGOSTAT = "ringostat", "Ringostat"
+    RINGPLAN = "ringplan", "RingPlan"
+
+
+class IdentityKind(models.TextChoices):
+    EMPLOYEE = "employee", "Ringostat employee (as named in its reports)"
+    CONTACT = "contact", "RingPlan contact id"
+    EXTENSION = "extension", "RingPlan extension number"
+
+
+class ProviderIdentity(models.Model):
+    """An explicit mapping of one of our agents to an identity at another provider; never guessed."""
+
+    agent = models.ForeignKey("queues.Agent", on_delete=models.CASCADE, related_name="identities")
+    provider = models.CharField(max_length=20, choices=External.choices)
+    kind = models.CharField(max_length=20, choices=IdentityKind.choices)
+    external_id = models.CharField(
+        "external id",
+        max_length=200,
+        help_text="Ringostat: the employee exactly as its reports name them. RingPlan: the contact id or extension.",
+    )
+
+    class Meta:
+        verbose_name_plural = "provider identities"
+        ordering = ["provider", "kind", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "kind", "external_id"], name="identity_unique_external"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_provider_display()} {self.kind} {self.external_id} -> {self.agent}"
+
+
+class LiveStatus(models.Model):
+    """The agent's last status reported live by a provider (RingPlan's user_status_updated)."""
+
+    agent = models.OneToOneField("queues.Agent", on_delete=models.CASCADE, related_name="live_status")
+    provider = models.CharField(max_length=20, choices=External.choices)
+    status = models.CharField(max_length=100)
+    updated_at = models.DateTimeField(help_text="When the provider says the status was set (UTC).")
+
+    class Meta:
+        verbose_name_plural = "live statuses"
+
+    def __str__(self):
+        return f"{self.agent}: {self.status}"
+
+
+class WebhookEvent(models.Model):
+    """One webhook delivery, stored before anything is done with it; `key` makes a redelivery a no-op."""
+
+    provider = models.CharField(max_length=20, choices=External.choices)
+    key = models.CharField(max_length=64, help_text="The event's id, or a hash of its body when it has none.")
+    event_type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["provider", "key"], name="webhookevent_unique_key")]
+        indexes = [models.Index(fields=["processed_at"], name="webhookevent_pending")]
+
+    def __str__(self):
+        return f"{self.event_type} {self.key}"
+
+
+class CallEvent(models.Model):
+    """A call event from a processed webhook: who, what, when."""
+
+    webhook = models.OneToOneField(WebhookEvent, on_delete=models.CASCADE, related_name="call_event")
+    event_type = models.CharField(max_length=100)
+    call_id = models.CharField(max_length=100, blank=True)
+    extension = models.CharField(max_length=50, blank=True)
+    agent = models.ForeignKey("queues.Agent", null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.event_type} {self.call_id} at {self.at:%Y-%m-%d %H:%M}"
