@@ -131,3 +131,20 @@ LOGGING = {
 # Redis holding the request budget every worker process shares, so together they stay under
 # RingCentral's rate limits. Empty: the Celery broker when that is Redis, else each process paces alone.
 RC_RATE_LIMIT_REDIS_URL = env.str("RC_RATE_LIMIT_REDIS_URL", default="")
+
+# --- Ringostat and RingPlan (integrations/ringostat, integrations/ringplan, issue 8) ---
+# Defaults point at the local emulators (`manage.py run_ringostat_emulator` / `run_ringplan_emulator`).
+# Keys and the webhook secret are secrets: never logged, never shown in admin.
+RINGOSTAT_API_URL = env.str("RINGOSTAT_API_URL", default="http://127.0.0.1:8091/a/v2")
+RINGOSTAT_AUTH_KEY = env.str("RINGOSTAT_AUTH_KEY", default="emulator-ringostat-key")
+RINGOSTAT_PROJECT_ID = env.int("RINGOSTAT_PROJECT_ID", default=68861)
+# Ringostat's daily report counts days in the project's zone; adherence uses the same days.
+RINGOSTAT_TIMEZONE = env.str("RINGOSTAT_TIMEZONE", default="America/New_York")
+RINGPLAN_API_URL = env.str("RINGPLAN_API_URL", default="http://127.0.0.1:8092")
+RINGPLAN_API_KEY = env.str("RINGPLAN_API_KEY", default="emulator-ringplan-key")
+RINGPLAN_USER_ID = env.str("RINGPLAN_USER_ID", default="primary")
+RINGPLAN_USER_EMAIL = env.str("RINGPLAN_USER_EMAIL", default="")
+# The shared secret RingPlan's webhook posts must carry (header X-Webhook-Secret, or ?secret= in the registered URL,
+# since RingPlan registers a bare URL); empty refuses every post. The webhook URL RingPlan is told to call:
+RINGPLAN_WEBHOOK_URL = env.str("RINGPLAN_WEBHOOK_URL", default="http://127.0.0.1:8000/integrations/ringplan/webhook/")
+RINGPLAN_WEBHOOK_SECRET = env.str("RINGPLAN_WEBHOOK_SECRET", default="")
