@@ -1,0 +1,190 @@
+"""Overrides placed through queues.overrides against a real emulator: written at once, audited, held by the reconciler."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+
+from integrations.base import ProviderError
+from integrations.ringcentral.client import RingCentralClient
+from integrations.ringcentral.harness import EmulatorProcess
+from integrations.ringcentral.ratelimit import InProcessStore
+from queues.models import Agent, AuditEntry, CallQueue, Override, QueueMembership
+from queues.overrides import cancel_override, default_until, describe_error, place_override
+from scheduler.models import TimeOff
+from scheduler.reconcile import reconcile_locked
+from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+
+MORNING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # Tue 08:00 New York: Support mornings start
+NOON = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 12:00 New York
+SUPPORT, ADAMS, DEMO_QUEUE = "1081167000", "62284876000", "61986637000"
+JAMES, MARIA = "111111111", "222222222"
+
+
+@pytest.fixture(scope="module")
+def emulator_process():
+    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+        yield process
+
+
+@pytest.fixture
+def emulator(emulator_process, db):
+    emulator_process.reset()
+    import_schedule(read_schedule_file(DEMO_SCHEDULE))
+    return emulator_process
+
+
+@pytest.fixture
+def rc(emulator):
+    return RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05), max_attempts=2)
+
+
+@pytest.fixture
+def james(emulator):
+    agent = Agent.objects.get(provider_id=JAMES)
+    agent.user = User.objects.create_user("james", password="x-Secret-42")
+    agent.save()
+    return agent
+
+
+def queue(provider_id):
+    return CallQueue.objects.get(provider_id=provider_id)
+
+
+def puts(emulator):
+    return [r["path"].split("/restapi/v1.0/account/~/")[-1] for r in emulator.requests() if r["method"] == "PUT"]
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (MORNING, datetime(2026, 11, 24, 14, 0, tzinfo=UTC)),  # 08:00: Dr. Adams desk starts at 09:00
+        (MORNING + timedelta(hours=1, minutes=30), NOON),  # 09:30: Support mornings end at 12:00
+        (datetime(2026, 11, 24, 23, 0, tzinfo=UTC), datetime(2026, 11, 25, 13, 0, tzinfo=UTC)),  # evening: next 08:00
+        (datetime(2026, 11, 28, 0, 0, tzinfo=UTC), datetime(2026, 11, 29, 0, 0, tzinfo=UTC)),  # weekend off: 24 h cap
+    ],
+)
+def test_default_until_is_the_agents_next_boundary_capped_at_a_day(james, at, expected):
+    assert default_until(agent=james, at=at) == expected
+
+
+def test_default_until_stops_at_time_off(james):
+    TimeOff.objects.create(agent=james, start=MORNING + timedelta(minutes=20), end=NOON, timezone="UTC")
+    assert default_until(agent=james, at=MORNING) == MORNING + timedelta(minutes=20)
+
+
+def test_a_toggle_is_written_at_once_through_the_agents_own_call_and_audited(emulator, rc, james):
+    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+    emulator.clear_requests()
+    at = MORNING + timedelta(hours=1, minutes=30)
+    outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc, at=at)
+    assert outcome.applied and outcome.error is None
+    assert outcome.message == "Done: you are not taking Support calls until 12:00, when Support mornings ends."
+    assert puts(emulator) == [f"extension/{JAMES}/call-queue-presence"]
+    assert rc.read_queue_presence(SUPPORT)[JAMES] is False
+    row = AuditEntry.objects.get(reason="manual override")
+    assert (row.actor, row.agent, row.queue, row.field) == (james.user, james, queue(SUPPORT), "acceptCalls")
+    assert (row.old_value, row.new_value, row.outcome) == ("true", "false", "applied")
+    assert row.api_call == f"PUT extension/{JAMES}/call-queue-presence override #{outcome.override.pk}"
+    assert outcome.override.until == NOON and outcome.override.created_by == james.user
+
+
+def test_an_override_holds_across_reconcile_runs_until_it_expires(emulator, rc, james):
+    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+    at = MORNING + timedelta(minutes=10)
+    outcome = place_override(
+        agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, until=at + timedelta(minutes=30),
+        provider=rc, at=at,
+    )  # fmt: skip
+    assert outcome.applied
+    emulator.clear_requests()
+    for minutes in (1, 15, 29):
+        held = reconcile_locked(provider=rc, at=at + timedelta(minutes=minutes), trigger="test")
+        assert (held.writes, held.changes) == (0, [])
+    assert puts(emulator) == [] and rc.read_queue_presence(SUPPORT)[JAMES] is False
+    released = reconcile_locked(provider=rc, at=at + timedelta(minutes=30), trigger="test")
+    assert [(c.agent.provider_id, c.reason, c.new) for c in released.changes] == [
+        (JAMES, "shift start: Support mornings", True)
+    ]
+    assert rc.read_queue_presence(SUPPORT)[JAMES] is True
+
+
+def test_a_failed_write_keeps_the_override_says_so_and_the_reconciler_retries(emulator, rc, james):
+    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+    emulator.configure(fail_rate=1.0)
+    outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc, at=MORNING)
+    assert not outcome.applied and outcome.error.status == 503
+    assert outcome.message.startswith("Not done: RingCentral is busy, we will retry (CMN-201, HTTP 503).")
+    assert Override.objects.active(MORNING).get() == outcome.override
+    failed = AuditEntry.objects.get(reason="manual override")
+    assert (failed.outcome, failed.error_code) == ("failed", "CMN-201")
+    emulator.configure(fail_rate=0.0)
+    retried = reconcile_locked(provider=rc, at=MORNING + timedelta(minutes=1), trigger="test")
+    assert [(c.reason, c.new, c.outcome) for c in retried.changes] == [("manual override", False, "applied")]
+
+
+def test_a_non_editable_queue_goes_through_the_queues_own_call(emulator, rc):
+    maria = Agent.objects.get(provider_id=MARIA)
+    supervisor = User.objects.create_user("boss", is_staff=True)
+    emulator.clear_requests()
+    outcome = place_override(agent=maria, actor=supervisor, queue=queue(DEMO_QUEUE), accept=True, provider=rc, at=NOON)
+    assert outcome.applied and outcome.message.startswith("Done: Maria Lopez is taking Demo call queue calls until")
+    assert puts(emulator) == [f"call-queues/{DEMO_QUEUE}/presence"]
+    assert AuditEntry.objects.get().field == "acceptCurrentQueueCalls"
+
+
+def test_step_away_and_back_write_dnd_and_replace_each_other(emulator, rc, james):
+    away = place_override(agent=james, actor=james.user, dnd_status="DoNotAcceptDepartmentCalls", provider=rc, at=MORNING)
+    assert away.applied and rc.read_dnd([JAMES]) == {JAMES: "DoNotAcceptDepartmentCalls"}
+    assert away.message.startswith("Done: you are away (do not accept queue calls) until")
+    back = place_override(agent=james, actor=james.user, dnd_status="TakeAllCalls", provider=rc, at=MORNING)
+    assert back.applied and rc.read_dnd([JAMES]) == {JAMES: "TakeAllCalls"}
+    away.override.refresh_from_db()
+    assert away.override.cancelled_by == james.user
+    assert list(Override.objects.active(MORNING)) == [back.override]
+    james.refresh_from_db()
+    assert (james.dnd_status, james.dnd_planned) == ("TakeAllCalls", "TakeAllCalls")
+    assert [r.field for r in AuditEntry.objects.all()] == ["dndStatus", "dndStatus"]
+
+
+def test_cancel_writes_the_schedules_value_back_at_once(emulator, rc, james):
+    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+    placed = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc)
+    # now (the real clock) is whatever it is; the schedule's value then is what must come back
+    from queues.selectors import agent_plan
+
+    now = placed.override.starts_at
+    wanted = agent_plan(james, start=now - timedelta(days=2), end=now + timedelta(days=1)).value(now, SUPPORT)
+    cancelled = cancel_override(placed.override, actor=james.user, provider=rc)
+    assert cancelled.applied and cancelled.message.startswith("Cancelled: back on the schedule")
+    assert rc.read_queue_presence(SUPPORT)[JAMES] is wanted
+    placed.override.refresh_from_db()
+    assert placed.override.cancelled_by == james.user and not Override.objects.active(now).exists()
+    assert AuditEntry.objects.filter(reason="manual override cancelled", outcome="applied").count() == 1
+    again = cancel_override(placed.override, actor=james.user, provider=rc)
+    assert not again.applied and "already cancelled" in again.message
+
+
+def test_a_placed_override_is_remembered_so_the_next_run_writes_nothing(emulator, rc, james):
+    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+    place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc, at=MORNING)
+    membership = QueueMembership.objects.get(agent=james, queue__provider_id=SUPPORT)
+    assert (membership.accepting, membership.planned) == (False, False)
+    emulator.clear_requests()
+    assert reconcile_locked(provider=rc, at=MORNING + timedelta(minutes=1), trigger="test").writes == 0
+    assert not AuditEntry.objects.exclude(reason="manual override").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (ProviderError("x", status=404, code="CMN-102"), "the queue or extension does not exist at RingCentral"),
+        (ProviderError("x", status=403, code="CMN-408"), "RingCentral does not allow this change"),
+        (ProviderError("x", status=403), "RingCentral does not allow this change (no permission)"),
+        (ProviderError("x", status=429, code="CMN-301"), "RingCentral is busy, we will retry"),
+        (ProviderError("x", status=503), "RingCentral is busy, we will retry"),
+        (ProviderError("x"), "RingCentral could not be reached, we will retry"),
+    ],
+)
+def test_provider_errors_are_put_in_words(error, words):
+    assert describe_error(error).startswith(words)
