@@ -1,3 +1,10 @@
-"""URL routes (filled in by its feature)."""
+"""URL routes of the provider integrations: webhooks."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "integrations"
+urlpatterns = [
+    path("ringplan/webhook/", views.ringplan_webhook, name="ringplan-webhook"),
+]
