@@ -67,7 +67,10 @@ def describe_error(error: ProviderError) -> str:
 
 
 def default_until(*, agent: Agent, at: datetime) -> datetime:
-    """The agent's next schedule boundary after `at` (a shift of theirs starting or ending, or their time off), capped at 24 h."""
+    """The agent's next schedule boundary after `at` (a shift of theirs starting or ending, or their time off).
+
+    Capped at 24 h.
+    """
     return agent_plan(agent, start=at, end=at + MAX_DEFAULT).next_transition(at) or at + MAX_DEFAULT
 
 
@@ -82,7 +85,10 @@ def place_override(
     provider: Provider | None = None,
     at: datetime | None = None,
 ) -> OverrideOutcome:
-    """Create the override (queue + accept, or DnD), write it to the provider at once, audit it (actor, reason "manual override")."""
+    """Create the override (queue + accept, or DnD), write it to the provider at once, audit it.
+
+    The audit row names `actor` and the reason "manual override".
+    """
     at = at or timezone.now()
     plan = agent_plan(agent, start=at - timedelta(days=2), end=at + MAX_DEFAULT)
     until = until or plan.next_transition(at) or at + MAX_DEFAULT
@@ -95,7 +101,9 @@ def place_override(
         _holding_same(override, at).update(cancelled_at=at, cancelled_by=actor)
         override.save()
     value = accept if queue else dnd_status
-    error = _write(agent, queue, value, actor=actor, provider=provider, reason=MANUAL_OVERRIDE, at=at, override=override)
+    error = _write(
+        agent, queue, value, actor=actor, provider=provider, reason=MANUAL_OVERRIDE, at=at, override=override
+    )
     what = _what(agent, queue, value, actor)
     when = _when(until, at, plan)
     if error is None:

@@ -142,7 +142,14 @@ def my_queues(agent: Agent, *, provider: Provider, at: datetime | None = None, t
         )
         until = plan.next_change(at, queue_id)
         rows.append(
-            Row(m.queue, taking, plan.value(at, queue_id), until, plan.transitions.get(until, ""), overrides.get(m.queue_id))
+            Row(
+                m.queue,
+                taking,
+                plan.value(at, queue_id),
+                until,
+                plan.transitions.get(until, ""),
+                overrides.get(m.queue_id),
+            )
         )
     dnd = Reading(live_dnd, True, at) if live_dnd else Reading(agent.dnd_status or None, False, agent.dnd_observed_at)
     return MyQueues(agent, at, plan.zone, rows, dnd, plan.value(at, None), overrides.get(None), problem)

@@ -1,0 +1,147 @@
+"""The receptionist pages: My queues, and the forms that toggle a queue, step away and cancel an override.
+
+Thin: each view checks that the login acts for its own agent, validates the form and calls one
+function of queues.selectors or queues.overrides. Outcomes come back as messages after a redirect.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from integrations.providers import default_provider
+
+from .forms import DURATIONS, AwayForm, CancelForm, ToggleForm
+from .models import Agent, AuditEntry, CallQueue
+from .overrides import cancel_override, place_override
+from .selectors import my_queues
+
+log = logging.getLogger(__name__)
+
+REFUSED = "refused: not the user's own agent"
+
+
+@login_required
+def my_queues_page(request):
+    agent = _agent_of(request.user)
+    if agent is None:
+        return render(request, "queues/no_agent.html")
+    page = my_queues(agent, provider=default_provider())
+    timezone.activate(page.zone)
+    return render(request, "queues/my_queues.html", {"page": page, "durations": DURATIONS})
+
+
+@login_required
+@require_POST
+def toggle(request):
+    agent, refused = _acting_agent(request)
+    if refused:
+        return refused
+    form = ToggleForm(request.POST, agent=agent)
+    if form.is_valid():
+        data, at = form.cleaned_data, timezone.now()
+        _report(
+            request,
+            place_override(
+                agent=agent,
+                actor=request.user,
+                queue=data["queue"],
+                accept=data["accept"],
+                until=form.until(at),
+                provider=default_provider(),
+                at=at,
+            ),
+        )
+    else:
+        _form_errors(request, form)
+    return redirect("queues:my_queues")
+
+
+@login_required
+@require_POST
+def away(request):
+    agent, refused = _acting_agent(request)
+    if refused:
+        return refused
+    form = AwayForm(request.POST, agent=agent)
+    if form.is_valid():
+        at = timezone.now()
+        _report(
+            request,
+            place_override(
+                agent=agent,
+                actor=request.user,
+                dnd_status=form.cleaned_data["status"],
+                until=form.until(at),
+                provider=default_provider(),
+                at=at,
+            ),
+        )
+    else:
+        _form_errors(request, form)
+    return redirect("queues:my_queues")
+
+
+@login_required
+@require_POST
+def cancel(request):
+    agent, refused = _acting_agent(request)
+    if refused:
+        return refused
+    form = CancelForm(request.POST, agent=agent)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("queues:my_queues")
+    override = form.cleaned_data["override"]
+    if override.agent_id != agent.pk:
+        return _forbidden(request, override.agent, override.queue, what=f"cancel override #{override.pk}")
+    _report(request, cancel_override(override, actor=request.user, provider=default_provider()))
+    return redirect("queues:my_queues")
+
+
+def _agent_of(user) -> Agent | None:
+    return Agent.objects.filter(user=user).first()
+
+
+def _acting_agent(request):
+    """(her agent, None), or (None, a 403 response) when the form names anyone else's agent."""
+    agent = _agent_of(request.user)
+    if agent is None:
+        return None, render(request, "queues/no_agent.html", status=403)
+    posted = request.POST.get("agent", "")
+    if posted != agent.provider_id:
+        target = Agent.objects.filter(provider_id=posted).first()
+        queue = CallQueue.objects.filter(provider_id=request.POST.get("queue", "")).first()
+        return None, _forbidden(request, target, queue, what=f"act for agent {posted!r}")
+    return agent, None
+
+
+def _forbidden(request, target: Agent | None, queue: CallQueue | None, *, what: str):
+    """403, and an audit row of the attempt: who tried what on whose behalf."""
+    log.warning("user %s tried to %s", request.user.pk, what)
+    AuditEntry.objects.create(
+        actor=request.user,
+        reason=REFUSED,
+        agent=target,
+        queue=queue,
+        field="dndStatus" if queue is None else "acceptCalls",
+        new_value=str(request.POST.get("accept") or request.POST.get("status") or "")[:40],
+        outcome=AuditEntry.Outcome.SKIPPED,
+        error_code="403",
+        error_message=f"{request.user.get_username()} tried to {what}"[:500],
+        api_call=f"POST {request.path}",
+    )
+    return render(request, "queues/forbidden.html", status=403)
+
+
+def _report(request, outcome):
+    (messages.success if outcome.applied else messages.error)(request, outcome.message)
+
+
+def _form_errors(request, form):
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"{field}: {error}" if field != "__all__" else error)
