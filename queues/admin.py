@@ -38,3 +38,6 @@ class QueueMembershipAdmin(admin.ModelAdmin):
     readonly_fields = ["accepting", "observed_at"]
     autocomplete_fields = ["queue", "agent"]
     list_select_related = ["queue", "agent"]
+
+
+from . import admin_overrides  # noqa: E402,F401

@@ -196,3 +196,21 @@ def test_repeated_bad_logins_lock_the_user_out(emulator, settings):
     locked = client.post("/accounts/login/", {"username": "james", "password": PASSWORD})
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_a_supervisor_cancels_any_override_from_admin(tuesday_morning, james, rc):
+    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off"})
+    override = Override.objects.get()
+    boss = Client()
+    boss.force_login(User.objects.create_superuser("boss", password=PASSWORD))
+    listing = boss.get("/admin/queues/override/").content.decode()
+    assert "Cancel the selected overrides" in listing
+    response = boss.post(
+        "/admin/queues/override/", {"action": "cancel_overrides", "_selected_action": [override.pk]}, follow=True
+    )
+    assert (
+        "James Smith: Cancelled: back on the schedule, James Smith is taking Support calls."
+        in response.content.decode()
+    )
+    override.refresh_from_db()
+    assert override.cancelled_by.username == "boss" and rc.read_queue_presence(SUPPORT)[JAMES] is True
