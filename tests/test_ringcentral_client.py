@@ -343,6 +343,26 @@ def test_it_counts_load_it_did_not_send_from_the_remaining_header(client, emulat
     assert second["at"] - first["at"] >= 0.9
 
 
+def test_it_stops_pacing_a_group_whose_answers_announce_no_limits(client, emulator):
+    emulator.configure(rate_limits=False)
+    started = time.monotonic()
+
+    for n in range(60):  # past the 40 the client assumes for Medium before an answer says otherwise
+        client.write_queue_presence(DEMO_QUEUE, {JAMES: n % 2 == 0})
+
+    assert time.monotonic() - started < 1.0
+
+
+def test_an_unreachable_redis_budget_is_an_error_worth_retrying(emulator, make_client, refused_url):
+    client = make_client(emulator, store=RedisStore(refused_url.replace("http", "redis")))
+
+    with pytest.raises(ProviderError) as error:
+        client.read_queue(DEMO_QUEUE)
+
+    assert error.value.permanent is False
+    assert "Redis" in str(error.value)
+
+
 @needs_redis
 def test_clients_sharing_a_redis_store_share_one_budget(emulator, make_client):
     prefix = f"test-rc-pacing:{uuid.uuid4().hex}"

@@ -207,62 +207,48 @@ class RingCentralClient(Provider):
         group = group_for(method, path)
         renewed = path == TOKEN_PATH  # the token endpoint has no bearer token to renew
         for attempt in range(1, self.max_attempts + 1):
-            response = self._attempt(method, path, group, attempt, params=params, json=json, data=data)
-            if response is None:
+            last = attempt == self.max_attempts
+            try:
+                response = self._attempt(method, path, group, params=params, json=json, data=data)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if last:
+                    raise ProviderError(f"{method} {path}: {type(error).__name__}", permanent=False) from error
+                self._retry_later(method, path, type(error).__name__, self._backoff(attempt))
                 continue
             if response.status_code == 401 and not renewed:
                 self._token, renewed = None, True  # revoked or expired early: log in again, once
                 continue
-            if response.status_code in RETRYABLE_STATUSES and attempt < self.max_attempts:
-                self._pause(method, path, group, response, attempt)
+            if response.status_code in RETRYABLE_STATUSES and not last:
+                retry_after = _retry_after(response)
+                delay = retry_after if retry_after is not None else self._backoff(attempt)
+                hold = group if response.status_code == 429 else None
+                self._retry_later(method, path, f"HTTP {response.status_code}", delay, hold=hold)
                 continue
             if response.status_code >= 400:
                 raise _error(f"{method} {path}", response.status_code, _json_or_empty(response))
             return response
         raise ProviderError(f"{method} {path}: no answer after {self.max_attempts} attempts", permanent=False)
 
-    def _attempt(self, method, path, group, attempt, **body) -> requests.Response | None:
-        """One paced HTTP exchange; None after a connection failure (having waited to try again)."""
+    def _attempt(self, method: str, path: str, group: str | None, **body) -> requests.Response:
+        """One HTTP exchange, inside the group's budget."""
         auth = HTTPBasicAuth(*self._credentials) if path == TOKEN_PATH else self._bearer()
         ticket = self.pacer.acquire(group)
         response = None
         started = time.monotonic()
         try:
             response = self._session.request(method, self.server_url + path, auth=auth, timeout=self.timeout, **body)
-        except (requests.ConnectionError, requests.Timeout) as error:
-            if attempt == self.max_attempts:
-                raise ProviderError(f"{method} {path}: {type(error).__name__}", permanent=False) from error
-            delay = self._backoff(attempt)
-            logger.warning("RingCentral %s %s: %s; retrying in %.2fs", method, path, type(error).__name__, delay)
-            self._sleep(delay)
-            return None
         finally:
-            budget = self.pacer.release(ticket, response.headers if response is not None else None)
-        logger.debug(
-            "RingCentral %s %s -> %s in %.0f ms (%s)",
-            method,
-            path,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-            f"{budget.group} {budget.remaining}/{budget.limit} left" if budget else "unthrottled",
-        )
+            budget = self.pacer.release(ticket, response)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        limits = budget or "no limits announced"
+        logger.debug("RingCentral %s %s -> %s in %.0f ms (%s)", method, path, response.status_code, elapsed_ms, limits)
         return response
 
-    def _pause(self, method, path, group, response, attempt) -> None:
-        """Wait before a retry: Retry-After if the answer gives one (shared by all processes on a 429)."""
-        retry_after = _retry_after(response)
-        delay = retry_after if retry_after is not None else self._backoff(attempt)
-        logger.warning(
-            "RingCentral %s %s answered %s; retrying in %.2fs (attempt %d of %d)",
-            method,
-            path,
-            response.status_code,
-            delay,
-            attempt,
-            self.max_attempts,
-        )
-        if response.status_code == 429:
-            self.pacer.hold(group, delay)  # the next acquire waits, here and in every other worker
+    def _retry_later(self, method: str, path: str, reason: str, delay: float, hold: str | None = None) -> None:
+        """Wait before a retry: here, or for a 429 as a hold on the group that every process honours."""
+        logger.warning("RingCentral %s %s: %s; retrying in %.2fs", method, path, reason, delay)
+        if hold is not None:
+            self.pacer.hold(hold, delay)  # the next acquire waits, here and in every other worker
         else:
             self._sleep(delay)
 

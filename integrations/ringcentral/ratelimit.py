@@ -26,6 +26,7 @@ from integrations.base import ProviderError
 LIGHT, MEDIUM, HEAVY, AUTH = "light", "medium", "heavy", "auth"
 DEFAULT_LIMITS = {LIGHT: 50, MEDIUM: 40, HEAVY: 10, AUTH: 5}
 DEFAULT_WINDOW = 60.0
+UNTHROTTLED = 0  # a learned limit of 0: the group's answers come without limits, so nothing to pace
 
 _ACCOUNT = r"/restapi/v1\.0/account/[^/]+"
 _EXTENSION = rf"{_ACCOUNT}/extension/[^/]+"
@@ -67,6 +68,11 @@ class Budget:
     window: float
     remaining: int
 
+    def __str__(self):
+        if self.limit == UNTHROTTLED:
+            return f"{self.group} unthrottled"
+        return f"{self.group} {self.remaining}/{self.limit} left in {self.window:g} s"
+
 
 def budget_from_headers(headers) -> Budget | None:
     """The `X-Rate-Limit-*` headers of an answer, or None when it has none (or garbled ones)."""
@@ -85,6 +91,7 @@ def budget_from_headers(headers) -> Budget | None:
 class Ticket:
     """A reserved place in one group's log, settled when the answer arrives."""
 
+    group: str
     key: str
     token: str
 
@@ -107,14 +114,17 @@ class Pacer:
         while True:
             wait = self.store.reserve(key, token, DEFAULT_LIMITS[group], DEFAULT_WINDOW, self.pending_for)
             if wait <= 0:
-                return Ticket(key, token)
+                return Ticket(group, key, token)
             self._sleep(min(wait, 1.0))  # re-check at least each second: in-flight entries may settle early
 
-    def release(self, ticket: Ticket | None, headers=None) -> Budget | None:
-        """Stamp the answered request and learn the limits its answer announced."""
+    def release(self, ticket: Ticket | None, answer=None) -> Budget | None:
+        """Stamp the request; learn the limits its answer (a response, or None) announced, or their absence."""
         if ticket is None:
             return None
-        budget = budget_from_headers(headers) if headers is not None else None
+        budget = budget_from_headers(answer.headers) if answer is not None else None
+        if budget is None and answer is not None and answer.status_code < 400:
+            # A success without X-Rate-Limit-* headers: this group is not throttled (until an answer says it is).
+            budget = Budget(ticket.group, UNTHROTTLED, DEFAULT_WINDOW, 0)
         self.store.settle(ticket.key, ticket.token, self.margin, budget)
         return budget
 
@@ -144,9 +154,11 @@ class InProcessStore:
         """Seconds to wait before trying again, or 0 once `token` has its place."""
         with self._lock:
             log, now = self._groups.setdefault(key, _GroupLog()), self._clock()
-            limit, window = log.limit or limit, log.window or window
+            limit, window = (limit, window) if log.limit is None else (log.limit, log.window)
             if log.held_until > now:
                 return log.held_until - now
+            if limit == UNTHROTTLED:
+                return 0.0
             log.ends = {t: end for t, end in log.ends.items() if end > now - window}
             if len(log.ends) >= limit:
                 return min(log.ends.values()) + window - now
@@ -179,6 +191,7 @@ local limit = tonumber(redis.call('HGET', KEYS[2], 'limit') or ARGV[2])
 local window = tonumber(redis.call('HGET', KEYS[2], 'window') or ARGV[3])
 local held = tonumber(redis.call('GET', KEYS[3]) or '0')
 if held > now then return tostring(held - now) end
+if limit == 0 then return '0' end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= limit then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
