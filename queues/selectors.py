@@ -125,12 +125,15 @@ class MyQueues:
     live_problem: str = ""  # why the page shows last known state instead of live state
 
 
-def my_queues(agent: Agent, *, provider: Provider, at: datetime | None = None, timeout=LIVE_TIMEOUT) -> MyQueues:
+def my_queues(
+    agent: Agent, *, provider: Provider, at: datetime | None = None, timeout: float | None = None
+) -> MyQueues:
     """Each of her queues: taking calls now (live, else last known), what the schedule says and until when."""
     at = at or timezone.now()
     memberships = list(QueueMembership.objects.filter(agent=agent).select_related("queue").order_by("queue__name"))
     overrides = {o.queue_id: o for o in Override.objects.active(at).filter(agent=agent).order_by("starts_at")}
     plan = agent_plan(agent, start=at - timedelta(days=2), end=at + LOOKAHEAD)
+    timeout = LIVE_TIMEOUT if timeout is None else timeout
     live_queues, live_dnd, problem = live_state(agent, [m.queue.provider_id for m in memberships], provider, timeout)
     rows = []
     for m in memberships:
@@ -156,20 +159,32 @@ def my_queues(agent: Agent, *, provider: Provider, at: datetime | None = None, t
 
 
 def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):
-    """(queue id -> accepting, DnD status, problem) from the provider, giving up after `timeout` seconds."""
+    """(queue id -> accepting, DnD status, problem) from the provider, giving up after `timeout` seconds.
+
+    Each read that fails or is late is simply missing; the page shows the last known value for it.
+    """
     queues = _live_reads.submit(_read_agent_queues, provider, agent.provider_id, queue_ids)
     dnd = _live_reads.submit(provider.read_dnd, [agent.provider_id])
-    done, _ = wait([queues, dnd], timeout=timeout)
-    if len(done) < 2:
-        queues.cancel(), dnd.cancel()
-        return {}, None, "RingCentral did not answer in time"
+    wait([queues, dnd], timeout=timeout)
+    problems: list[str] = []
+    live_queues = _result(queues, problems) or {}
+    live_dnd = (_result(dnd, problems) or {}).get(agent.provider_id)
+    return live_queues, live_dnd, problems[0] if problems else ""
+
+
+def _result(future, problems: list[str]):
+    if not future.done():
+        future.cancel()
+        problems.append("RingCentral did not answer in time")
+        return None
     try:
-        return queues.result(), dnd.result().get(agent.provider_id), ""
+        return future.result()
     except ProviderError as error:
         from .overrides import describe_error  # the words live with the writes; imported late to avoid a cycle
 
-        log.warning("live read for agent %s failed: %s", agent.provider_id, error)
-        return {}, None, f"RingCentral could not be read: {describe_error(error)}"
+        log.warning("live read failed: %s", error)
+        problems.append(f"RingCentral could not be read: {describe_error(error)}")
+        return None
 
 
 def _read_agent_queues(provider: Provider, agent_id: str, queue_ids: list[str]) -> dict[str, bool]:

@@ -97,15 +97,22 @@ def test_my_queues_shows_live_state_the_schedule_and_until_when(tuesday_morning,
 
 def test_a_slow_provider_shows_the_last_known_state_and_its_age(tuesday_morning, james, emulator, monkeypatch):
     monkeypatch.setattr(selectors, "LIVE_TIMEOUT", 0.3)
-    monkeypatch.setattr(
-        "queues.views.my_queues", lambda agent, provider: selectors.my_queues(agent, provider=provider, timeout=0.3)
-    )
     emulator.configure(latency=1.0)
     with time_machine.travel(TUESDAY_0930.replace(minute=33), tick=True):
         page = james.get("/").content.decode()
     emulator.configure(latency=0)
     assert "RingCentral did not answer in time: showing the last known state." in page
     assert "Last known, as of 3\xa0minutes ago." in page
+
+
+def test_a_provider_error_on_the_live_read_is_put_in_words(tuesday_morning):
+    from queues.models import CallQueue, QueueMembership
+
+    ghost = Agent.objects.create(provider_id="999000999", name="Ghost")
+    QueueMembership.objects.create(agent=ghost, queue=CallQueue.objects.get(provider_id=SUPPORT))
+    page = receptionist("999000999", "ghost").get("/").content.decode()
+    assert "RingCentral could not be read: the queue or extension does not exist at RingCentral (CMN-102" in page
+    assert "Last known: never read." in page
 
 
 def test_a_toggle_writes_at_once_says_so_and_is_audited(tuesday_morning, james, emulator, rc):
