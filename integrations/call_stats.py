@@ -1,0 +1,89 @@
+"""Calls handled per agent and shift, from RingCentral's detailed call log (legs with legType).
+
+A RingOut call has a leg per party (RingCentral's reference): the caller's status is the result of
+the `RingOutClientToCaller` leg, the callee's of the `RingOutClientToSubscriber` leg, and a call
+may have only one leg (e.g. Busy: the other party was never called). A RingOut counts as handled
+when both parties connected; any other call when its own result is a connected one.
+A call is counted in every shift of the agent running when it started (overlapping shifts each
+count it) and once in the agent's day; calls outside any shift are counted as "off shift".
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.planning import Snapshot
+
+from .ringcentral.schema import CallLogRecord
+
+CONNECTED = frozenset({"Accepted", "Call connected"})
+CALLER_LEG, CALLEE_LEG = "RingOutClientToCaller", "RingOutClientToSubscriber"
+OFF_SHIFT = "off shift"
+TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftCalls:
+    agent_id: str
+    shift: str  # shift name, or OFF_SHIFT
+    start: datetime | None  # the occurrence's start (None off shift)
+    handled: int
+    not_handled: int
+
+
+def ringout_statuses(record: CallLogRecord) -> tuple[str | None, str | None]:
+    """(callerStatus, calleeStatus) from the legs; None for a party whose leg is absent."""
+    return record.leg_result(CALLER_LEG), record.leg_result(CALLEE_LEG)
+
+
+def is_ringout(record: CallLogRecord) -> bool:
+    return any(leg.leg_type in (CALLER_LEG, CALLEE_LEG) for leg in record.legs)
+
+
+def handled(record: CallLogRecord) -> bool:
+    """Whether the call connected (for a RingOut: both its caller and callee legs)."""
+    if is_ringout(record):
+        return all(status in CONNECTED for status in ringout_statuses(record))
+    return record.result in CONNECTED
+
+
+def started_at(record: CallLogRecord) -> datetime:
+    return datetime.fromisoformat(record.start_time.replace("Z", "+00:00"))
+
+
+def calls_per_shift(*, snapshot: Snapshot, calls: dict[str, list[CallLogRecord]]) -> list[ShiftCalls]:
+    """Handled and not handled calls per agent and shift occurrence (and off shift)."""
+    counts: Counter = Counter()
+    for agent_id, records in calls.items():
+        for record in records:
+            at = started_at(record)
+            running = [
+                (shift.name, o.start)
+                for shift in snapshot.shifts
+                if agent_id in shift.agent_ids
+                for o in shift.occurrences(at, at + TICK)
+            ] or [(OFF_SHIFT, None)]
+            for shift, start in running:
+                counts[agent_id, shift, start, handled(record)] += 1
+    keys = sorted({k[:3] for k in counts}, key=lambda k: (k[0], k[2] is None, k[2] or datetime.min, k[1]))
+    return [ShiftCalls(a, s, st, counts[a, s, st, True], counts[a, s, st, False]) for a, s, st in keys]
+
+
+def calls_per_day(calls: dict[str, list[CallLogRecord]], tz: ZoneInfo) -> dict[tuple[str, date], int]:
+    """Handled calls per agent and local day in `tz` (the column beside adherence)."""
+    per_day: Counter = Counter()
+    for agent_id, records in calls.items():
+        for record in records:
+            if handled(record):
+                per_day[agent_id, started_at(record).astimezone(tz).date()] += 1
+    return dict(per_day)
+
+
+def read_calls(provider, agent_ids, start: datetime, end: datetime) -> dict[str, list[CallLogRecord]]:
+    """Each agent's detailed call log records that started in [start, end) (one paged read per extension)."""
+    window = {"dateFrom": start.isoformat(), "dateTo": end.isoformat()}
+    return {
+        agent_id: [r for r in provider.read_call_log(extension_id=agent_id, **window) if start <= started_at(r) < end]
+        for agent_id in agent_ids
+    }
