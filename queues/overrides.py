@@ -6,6 +6,7 @@ says plainly that the change has not taken effect.
 """
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
 from integrations.providers import default_provider
+from scheduler.locks import LeaseBusy, lease
 from scheduler.reconcile import AGENT_FIELD, DND_FIELD, MANUAL_OVERRIDE, QUEUE_FIELD
 
 from .models import Agent, AuditEntry, CallQueue, DndStatus, Override, QueueMembership
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CANCELLED = "manual override cancelled"
 MAX_DEFAULT = timedelta(hours=24)
+LEASE_WAIT = 2.0  # seconds to wait for a reconcile run in flight before writing without its lease
 
 # RingCentral's error codes, then HTTP statuses, in words a receptionist can act on.
 ERROR_WORDS = {
@@ -119,16 +122,20 @@ def cancel_override(override: Override, *, actor, provider: Provider | None = No
     if override.cancelled_at is not None:
         return OverrideOutcome(override, False, "This override was already cancelled; nothing changed.")
     at = timezone.now()
-    override.cancelled_at, override.cancelled_by = at, actor
-    override.save(update_fields=["cancelled_at", "cancelled_by"])
     agent, queue = override.agent, override.queue
     plan = agent_plan(agent, start=at - timedelta(days=2), end=at + MAX_DEFAULT)
     value = plan.value(at, queue.provider_id if queue else None)
-    if value is None:
-        _audit(agent, queue, None, None, actor=actor, reason=CANCELLED, outcome=AuditEntry.Outcome.SKIPPED)
-        thing = queue.name if queue else "Do Not Disturb"
-        return OverrideOutcome(override, True, f"Cancelled. The schedule does not manage {thing} here; it stays as is.")
-    error = _write(agent, queue, value, actor=actor, provider=provider, reason=CANCELLED, at=at, override=override)
+    with ExitStack() as stack:
+        _pause_reconciler(stack)
+        override.cancelled_at, override.cancelled_by = at, actor
+        override.save(update_fields=["cancelled_at", "cancelled_by"])
+        if value is None:
+            _audit(agent, queue, None, None, actor=actor, reason=CANCELLED, outcome=AuditEntry.Outcome.SKIPPED)
+            thing = queue.name if queue else "Do Not Disturb"
+            return OverrideOutcome(
+                override, True, f"Cancelled. The schedule does not manage {thing} here; it stays as is."
+            )
+        error = _write(agent, queue, value, actor=actor, provider=provider, reason=CANCELLED, at=at, override=override)
     what = _what(agent, queue, value, actor)
     if error is None:
         return OverrideOutcome(override, True, f"Cancelled: back on the schedule, {what}.")
@@ -139,6 +146,18 @@ def cancel_override(override: Override, *, actor, provider: Provider | None = No
         "The next scheduler run will try again.",
         error,
     )
+
+
+def _pause_reconciler(stack: ExitStack):
+    """Hold the reconciler's lease while an override changes and is written.
+
+    Otherwise a run in flight that read the overrides before this one existed could undo the
+    write as drift. If a run holds the lease for long, write anyway: the next run heals.
+    """
+    try:
+        stack.enter_context(lease("reconcile", wait=LEASE_WAIT))
+    except LeaseBusy:
+        log.info("a reconcile run is in progress; writing the override without waiting for it")
 
 
 def _holding_same(override: Override, at: datetime):

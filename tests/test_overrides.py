@@ -190,3 +190,12 @@ def test_a_placed_override_is_remembered_so_the_next_run_writes_nothing(emulator
 )
 def test_provider_errors_are_put_in_words(error, words):
     assert describe_error(error).startswith(words)
+
+
+def test_an_override_is_still_written_when_a_reconcile_run_holds_the_lease_too_long(emulator, rc, james, monkeypatch):
+    from scheduler.locks import lease
+
+    monkeypatch.setattr("queues.overrides.LEASE_WAIT", 0.1)
+    with lease("reconcile"):
+        outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc)
+    assert outcome.applied and rc.read_queue_presence(SUPPORT)[JAMES] is False
