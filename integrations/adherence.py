@@ -107,13 +107,17 @@ def adherence_table(
     return AdherenceReport(table, sorted(unmatched))
 
 
-def adherence_report(*, first: date, last: date, client=None, calls: dict | None = None) -> AdherenceReport:
-    """The adherence table for [first, last] from the database, the schedule and Ringostat (settings)."""
+def adherence_report(
+    *, first: date, last: date, client=None, with_calls: bool = False, call_provider=None
+) -> AdherenceReport:
+    """The adherence table for [first, last] from the database, the schedule and Ringostat (settings);
+    with_calls adds the calls each RingCentral agent handled that day (RingCentral's call log)."""
     from django.conf import settings
 
     from queues.models import Agent
     from scheduler.selectors import schedule_snapshot
 
+    from .call_stats import handled_per_day
     from .models import External, IdentityKind, ProviderIdentity
     from .ringostat.client import client_from_settings
 
@@ -129,6 +133,11 @@ def adherence_report(*, first: date, last: date, client=None, calls: dict | None
         )
     )
     names = dict(Agent.objects.filter(provider_id__in=mapping.values()).values_list("provider_id", "name"))
+    calls = None
+    if with_calls:
+        ringcentral = Agent.objects.filter(provider="ringcentral", provider_id__in=mapping.values())
+        agent_ids = sorted(ringcentral.values_list("provider_id", flat=True))
+        calls = handled_per_day(first=first, last=last, tz=tz, agent_ids=agent_ids, provider=call_provider)
     return adherence_table(
         snapshot=snapshot, reports=reports, employee_agents=mapping, agent_names=names, tz=tz, calls=calls
     )

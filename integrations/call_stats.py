@@ -87,3 +87,12 @@ def read_calls(provider, agent_ids, start: datetime, end: datetime) -> dict[str,
         agent_id: [r for r in provider.read_call_log(extension_id=agent_id, **window) if start <= started_at(r) < end]
         for agent_id in agent_ids
     }
+
+
+def handled_per_day(*, first: date, last: date, tz: ZoneInfo, agent_ids, provider=None) -> dict[tuple[str, date], int]:
+    """Handled calls per RingCentral agent and local day over [first, last], read from the configured provider."""
+    from integrations.providers import default_provider
+
+    start = datetime.combine(first, datetime.min.time(), tz)
+    end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
+    return calls_per_day(read_calls(provider or default_provider(), agent_ids, start, end), tz)

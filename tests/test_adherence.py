@@ -125,3 +125,35 @@ def test_the_command_refuses_a_backwards_range(demo):
 def test_a_client_can_be_passed_in(demo, ringostat):
     client = RingostatClient(ringostat.rpc_url, "emulator-ringostat-key")
     assert len(adherence_report(first=MONDAY, last=MONDAY, client=client).rows) == 3
+
+
+def test_calls_handled_are_shown_beside_adherence(demo, settings):
+    from integrations.providers import default_provider
+    from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
+
+    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as rc:
+        rc.add_call_log(
+            [
+                {"id": "a", "startTime": "2026-11-24T14:00:00Z", "result": "Accepted", "extension": {"id": 111111111}},
+                {"id": "b", "startTime": "2026-11-24T15:00:00Z", "result": "Missed", "extension": {"id": 111111111}},
+                {"id": "c", "startTime": "2026-11-23T14:00:00Z", "result": "Accepted", "extension": {"id": 222222222}},
+            ]
+        )
+        settings.RC_SERVER_URL = rc.url
+        for name, value in TEST_CREDENTIALS.items():
+            setattr(settings, name, value)
+        default_provider.cache_clear()
+        try:
+            out = StringIO()
+            call_command("adherence", "--from", "2026-11-23", "--to", "2026-11-24", "--calls", "--json", stdout=out)
+        finally:
+            default_provider.cache_clear()
+    calls = {(r["agent_id"], r["day"]): r["calls_handled"] for r in json.loads(out.getvalue())["rows"]}
+    assert calls == {
+        (JAMES, "2026-11-23"): 0,
+        (JAMES, "2026-11-24"): 1,
+        (MARIA, "2026-11-23"): 1,
+        (MARIA, "2026-11-24"): 0,
+        (OLENA, "2026-11-23"): 0,
+        (OLENA, "2026-11-24"): 0,
+    }

@@ -15,17 +15,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
         parser.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD (inclusive)")
+        parser.add_argument(
+            "--calls", action="store_true", help="add calls handled per day from RingCentral's call log"
+        )
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
 
-    def handle(self, *args, first, last, as_json: bool = False, **options):
+    def handle(self, *args, first, last, calls: bool = False, as_json: bool = False, **options):
         """Parse the days, build the report, print it."""
         first_day, last_day = _day("--from", first), _day("--to", last)
         if last_day < first_day:
             raise CommandError(f"--to {last} is before --from {first}: give the earlier day first.")
         try:
-            report = adherence_report(first=first_day, last=last_day)
+            report = adherence_report(first=first_day, last=last_day, with_calls=calls)
         except ProviderError as error:
-            raise CommandError(f"Ringostat: {error}") from None
+            raise CommandError(f"Provider: {error}") from None
         self.stdout.write(json.dumps(report.as_json(), indent=2) if as_json else render(report))
 
 
