@@ -118,6 +118,7 @@ class RingCentralClient(Provider):
     def write_agent_queue_presence(self, agent_id: str, accept: dict[str, bool]) -> None:
         """Set one agent's acceptCalls in many queues in one call (each queue must allow it)."""
         if accept:
+            # `callQueue`, the spelling RingCentral answers with; its docs also show `callqueue`, and we read both.
             records = [{"callQueue": {"id": queue}, "acceptCalls": value} for queue, value in accept.items()]
             self._request("PUT", f"{ACCOUNT}/extension/{agent_id}/call-queue-presence", json={"records": records})
 
@@ -184,10 +185,12 @@ class RingCentralClient(Provider):
             parts = parse_batch(response.headers.get("Content-Type", ""), response.content)
         except (ValueError, KeyError) as error:
             raise ProviderError(f"Malformed batch presence answer: {error}", status=207) from error
-        for extension_id, part in zip(ids, parts, strict=False):
+        if len(parts) != len(ids):
+            raise ProviderError(f"Batch presence answered {len(parts)} parts for {len(ids)} extensions", status=207)
+        for extension_id, part in zip(ids, parts, strict=True):
             if part.status >= 400:
                 raise _error(f"GET presence of extension {extension_id}", part.status, part.body)
-        return {extension_id: Presence.from_api(part.body) for extension_id, part in zip(ids, parts, strict=False)}
+        return {extension_id: Presence.from_api(part.body) for extension_id, part in zip(ids, parts, strict=True)}
 
     def _records(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every record of a paged list, page after page until there is no next one."""
@@ -257,7 +260,7 @@ class RingCentralClient(Provider):
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
 
     def _bearer(self) -> "_BearerAuth":
-        """The Authorization header, logging in first when the cached token is missing or about to expire."""
+        """Bearer auth for the next request, logging in first when the cached token is missing or about to expire."""
         with self._token_lock:
             if self._token is None or not self._token.fresh():
                 self._token = self._log_in()

@@ -8,8 +8,8 @@ a request back until the log has room for it.
 
 A request's log entry is stamped when its answer arrives, not when it was sent: the
 server counted it on arrival, which is earlier, so the entry never expires from our
-log before it expires from the server's. While in flight it counts as ending
-`pending_for` seconds from now, so a slow request can never drop out of the log.
+log before it expires from the server's. While in flight it is stamped `pending_for`
+seconds ahead, so a slow request cannot drop out of the log.
 """
 
 import re
@@ -139,7 +139,7 @@ class _GroupLog:
     limit: int | None = None
     window: float | None = None
     held_until: float = 0.0
-    ends: dict[str, float] = field(default_factory=dict)  # token -> when the entry leaves the window's count
+    stamps: dict[str, float] = field(default_factory=dict)  # token -> when it counts as made; it counts for a window
 
 
 class InProcessStore:
@@ -159,22 +159,22 @@ class InProcessStore:
                 return log.held_until - now
             if limit == UNTHROTTLED:
                 return 0.0
-            log.ends = {t: end for t, end in log.ends.items() if end > now - window}
-            if len(log.ends) >= limit:
-                return min(log.ends.values()) + window - now
-            log.ends[token] = now + pending_for
+            log.stamps = {t: at for t, at in log.stamps.items() if at > now - window}
+            if len(log.stamps) >= limit:
+                return min(log.stamps.values()) + window - now
+            log.stamps[token] = now + pending_for
             return 0.0
 
     def settle(self, key: str, token: str, margin: float, budget: Budget | None) -> None:
         """Stamp the entry with its answer's time; learn the budget and count load we did not send."""
         with self._lock:
             log, now = self._groups.setdefault(key, _GroupLog()), self._clock()
-            log.ends[token] = now + margin
+            log.stamps[token] = now + margin
             if budget is not None:
                 log.limit, log.window = budget.limit, budget.window
-                log.ends = {t: end for t, end in log.ends.items() if end > now - budget.window}
-                for _ in range(budget.limit - budget.remaining - len(log.ends)):
-                    log.ends[f"unseen:{uuid.uuid4().hex}"] = now + margin
+                log.stamps = {t: at for t, at in log.stamps.items() if at > now - budget.window}
+                for _ in range(budget.limit - budget.remaining - len(log.stamps)):
+                    log.stamps[f"unseen:{uuid.uuid4().hex}"] = now + margin
 
     def hold(self, key: str, seconds: float) -> None:
         with self._lock:
@@ -183,7 +183,7 @@ class InProcessStore:
 
 
 # Same algorithm as InProcessStore, run inside Redis so it is atomic across processes and
-# uses one clock (Redis's) for every host. KEYS: log (sorted set token -> end), limits (hash), hold.
+# uses one clock (Redis's) for every host. KEYS: log (sorted set token -> stamp), limits (hash), hold.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
