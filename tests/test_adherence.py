@@ -157,3 +157,39 @@ def test_calls_handled_are_shown_beside_adherence(demo, settings):
         (OLENA, "2026-11-23"): 0,
         (OLENA, "2026-11-24"): 0,
     }
+
+
+@pytest.fixture
+def supervisor(demo, client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-not-used"))
+    return client
+
+
+def test_the_admin_page_shows_the_table_and_the_unmatched(supervisor):
+    response = supervisor.get("/admin/integrations/provideridentity/adherence/?day=2026-11-23&days=7")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "27.8%" in page and "63.6%" in page and "Reception tablet" in page
+    table = page[page.index('<table id="adherence">') : page.index("</table>")]
+    assert table.count("<tr>") == 1 + 3 * 7
+
+
+def test_the_admin_page_explains_bad_input_and_shows_a_default(supervisor):
+    response = supervisor.get("/admin/integrations/provideridentity/adherence/?day=soon&days=99")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Day: &#x27;soon&#x27; is not a date; use YYYY-MM-DD" in page
+    assert "Days: &#x27;99&#x27; must be a whole number from 1 to 31" in page
+
+
+def test_the_admin_page_reports_a_provider_failure(supervisor, settings):
+    settings.RINGOSTAT_AUTH_KEY = "wrong"
+    page = supervisor.get("/admin/integrations/provideridentity/adherence/?day=2026-11-23").content.decode()
+    assert (
+        "Could not read the providers" in page and "Auth-key" in page and "wrong" not in page.split("Auth-key")[0][-50:]
+    )
+
+
+def test_the_mappings_page_links_to_the_report(supervisor):
+    page = supervisor.get("/admin/integrations/provideridentity/").content.decode()
+    assert "/admin/integrations/provideridentity/adherence/" in page
