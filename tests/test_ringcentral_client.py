@@ -184,6 +184,15 @@ def test_it_reads_the_detailed_call_log_with_ringout_legs(client, emulator):
     assert "view=Detailed" in calls(emulator, "GET", "/call-log")[0]["path"]
 
 
+def test_the_call_log_keeps_the_calls_that_started_between_date_from_and_date_to(client, emulator):
+    times = ["2026-03-01T08:59:59Z", "2026-03-01T09:00:00Z", "2026-03-01T16:59:59.500Z", "2026-03-01T17:00:00Z"]
+    emulator.add_call_log([{"id": f"call-{n}", "startTime": at} for n, at in enumerate(times)])
+
+    records = client.read_call_log(dateFrom="2026-03-01T09:00:00Z", dateTo="2026-03-01T17:00:00+00:00")
+
+    assert [r.id for r in records] == ["call-1", "call-2"]
+
+
 # ---------------------------------------------------------------------------- auth
 
 

@@ -304,6 +304,12 @@ def test_malformed_bodies_are_400_cmn_101(api, path, body):
     assert response.json()["errors"][0]["errorCode"] == "CMN-101"
 
 
+def test_a_malformed_call_log_date_is_400_cmn_101(api):
+    response = api.call("GET", ACCOUNT + "/call-log", params={"dateFrom": "yesterday"})
+
+    assert error_of(response) == (400, "CMN-101")
+
+
 # ---------------------------------------------------------------------------- batch presence
 
 

@@ -25,6 +25,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -509,13 +510,18 @@ class Emulator:
     # ------------------------------------------------------------------ call log
 
     def call_log(self, request: Request, account: str, ext: str | None = None) -> Reply:
-        """The call log, Simple (no legs) unless view=Detailed; one extension's when the path names one."""
+        """The call log, Simple (no legs) unless view=Detailed; one extension's when the path names one.
+
+        dateFrom and dateTo, when given, keep the records that started in [dateFrom, dateTo).
+        """
         extension_id = self._extension_id(account, ext) if ext else None
         detailed = request.param("view") == "Detailed"
+        start, end = _moment(request, "dateFrom"), _moment(request, "dateTo")
         records = [
             r if detailed else {k: v for k, v in r.items() if k != "legs"}
             for r in self.account.call_log
-            if extension_id is None or str(r.get("extension", {}).get("id")) == extension_id
+            if (extension_id is None or str(r.get("extension", {}).get("id")) == extension_id)
+            and _started_within(r, start, end)
         ]
         return Reply(200, _page(request, records))
 
@@ -696,6 +702,25 @@ def _page(request: Request, records: list) -> dict:
     if chunk:
         paging |= {"pageStart": start, "pageEnd": start + len(chunk) - 1}
     return {"uri": link(page)["uri"], "records": chunk, "paging": paging, "navigation": navigation}
+
+
+def _moment(request: Request, name: str) -> datetime | None:
+    """An ISO 8601 date-time query parameter (UTC if it names no offset); None when absent."""
+    value = request.param(name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise malformed(name) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _started_within(record: dict, start: datetime | None, end: datetime | None) -> bool:
+    if start is None and end is None:
+        return True
+    started = datetime.fromisoformat(record.get("startTime", "1970-01-01T00:00:00Z"))
+    return (start is None or started >= start) and (end is None or started < end)
 
 
 def _basic_auth(request: Request) -> tuple[str, str]:
