@@ -46,7 +46,7 @@ class Plan:
     unpaced_writes: int
 
 
-FULL, QUICK = Plan(writes=400, window=3.0, unpaced_writes=2000), Plan(writes=80, window=2.0, unpaced_writes=300)
+FULL, QUICK = Plan(writes=400, window=3.0, unpaced_writes=2000), Plan(writes=80, window=3.0, unpaced_writes=300)
 
 
 def least_time(writes: int, limit: int, window: float) -> float:
