@@ -1,5 +1,6 @@
 """The Ringostat client against its emulator over real HTTP, and the SIP priority rule."""
 
+import re
 from datetime import date, datetime
 
 import pytest
@@ -55,6 +56,23 @@ def test_a_wrong_auth_key_is_a_clear_permanent_401(emulator, client):
 def test_the_references_own_invalid_example_is_a_provider_error(emulator, client):
     requests.patch(emulator.url + "/_emulator/config", json={"malformed": True}, timeout=5)
     with pytest.raises(ProviderError, match="not valid JSON") as caught:
+        client.sip_status_report(PROJECT, MONDAY, MONDAY)
+    assert caught.value.code == "malformed"
+
+
+@pytest.mark.parametrize(
+    "row,problem",
+    [
+        ({"employee": "A", "online": "1:31:55", "offline": "00:00:00"}, "online: '1:31:55' is not a duration"),
+        ({"employee": "A", "online": "00:00:00", "offline": "00:61:00"}, "offline: '00:61:00' is not a duration"),
+        ({"employee": "A", "online": "00:00:00"}, "offline: None is not a duration"),
+        ({"employee": "A", "online": 95, "offline": "00:00:00"}, "online: 95 is not a duration"),
+        ({"online": "00:00:00", "offline": "00:00:00"}, "has no employee"),
+    ],
+)
+def test_a_malformed_report_row_is_a_provider_error_naming_the_field(emulator, client, row, problem):
+    requests.patch(emulator.url + "/_emulator/config", json={"report_rows": [row]}, timeout=5)
+    with pytest.raises(ProviderError, match=re.escape(problem)) as caught:
         client.sip_status_report(PROJECT, MONDAY, MONDAY)
     assert caught.value.code == "malformed"
 

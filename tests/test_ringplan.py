@@ -224,6 +224,12 @@ def test_a_refused_key_stops_the_listener_with_a_clear_error(emulator):
     assert isinstance(running.error, ProviderError) and "refused the API key" in str(running.error)
 
 
+def test_the_listen_command_stops_with_a_clear_error_on_a_refused_key(emulator, settings):
+    settings.RINGPLAN_API_KEY = "wrong"
+    with pytest.raises(CommandError, match="refused the API key.*Check RINGPLAN_API_KEY"):
+        run("listen_ringplan")
+
+
 @pytest.mark.slow
 def test_the_listener_reconnects_after_the_emulator_restarts_and_loses_nothing_sent_after(roster, settings):
     with RingPlanEmulatorProcess() as emulator, Running(emulator.url) as running:

@@ -3,7 +3,8 @@
 It answers getCustomStatuses and getSipStatusDailyReport for its project, checks the Auth-key
 header (401 without it), and merges each employee's SIPs by Ringostat's priority rule.
 Control API on loopback: POST /_emulator/seed (replace the seed), PATCH /_emulator/config
-({"malformed": true} answers with the reference's own invalid-JSON example).
+({"malformed": true} answers with the reference's own invalid-JSON example; {"report_rows": [...]}
+answers getSipStatusDailyReport with those rows verbatim, to serve malformed durations).
 """
 
 import json
@@ -39,6 +40,7 @@ class RingostatEmulator:
     def __init__(self, seed: dict):
         self.load(seed)
         self.malformed = False
+        self.report_rows = None  # rows served verbatim instead of the computed report
 
     def load(self, seed: dict) -> None:
         self.auth_key = seed["auth_key"]
@@ -68,7 +70,8 @@ class RingostatEmulator:
                 first, last = (date.fromisoformat(params["filter"][k]) for k in ("from", "to"))
             except (KeyError, TypeError, ValueError):
                 return 200, _error(request_id, -32602, "filter.from and filter.to must be dates (YYYY-MM-DD)")
-            return 200, {"jsonrpc": "2.0", "id": request_id, "result": self.report(first, last)}
+            rows = self.report_rows if self.report_rows is not None else self.report(first, last)
+            return 200, {"jsonrpc": "2.0", "id": request_id, "result": rows}
         return 200, _error(request_id, -32601, f"Method not found: {method}")
 
     def report(self, first: date, last: date) -> list[dict]:
@@ -113,8 +116,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self):
         if self.path != "/_emulator/config":
             return self._send(404, {"error": "Not found"})
-        self.emulator.malformed = bool(self._body().get("malformed", False))
-        self._send(200, {"malformed": self.emulator.malformed})
+        body = self._body()
+        self.emulator.malformed = bool(body.get("malformed", False))
+        self.emulator.report_rows = body.get("report_rows")
+        self._send(200, {"malformed": self.emulator.malformed, "report_rows": self.emulator.report_rows})
 
     def _body(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)

@@ -52,6 +52,7 @@ class RingPlanEmulator:
             self.sio.emit("authenticated", {}, to=sid)
         else:
             self.sio.emit("unauthorized", {"message": "invalid token"}, to=sid)
+            self.sio.disconnect(sid)
 
     def on_disconnect(self, sid, *reason):
         self.authenticated.discard(sid)

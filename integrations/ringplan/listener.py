@@ -66,7 +66,7 @@ class Listener:
         self.authenticated.clear()
         client.on("connect", lambda: client.emit("authenticate", self._credentials()))
         client.on("authenticated", lambda *args: self._on_authenticated())
-        client.on("unauthorized", lambda *args: self._on_unauthorized(client, args))
+        client.on("unauthorized", self._on_unauthorized)
         client.on("user_status_updated", self._on_status)
         try:
             client.connect(self.url, socketio_path=self.socketio_path, transports=["websocket"], wait_timeout=5)
@@ -89,7 +89,7 @@ class Listener:
         self.authenticated.set()
         logger.info("RingPlan listener: authenticated (session %d)", self.sessions)
 
-    def _on_unauthorized(self, client, args):
+    def _on_unauthorized(self, *args):
         self.refused = str(args[0] if args else "unauthorized")[:200]
 
     def _on_status(self, data):
