@@ -34,9 +34,9 @@ class ProviderIdentityAdmin(admin.ModelAdmin):
             raise PermissionDenied
         first, days, errors = _window(request)
         with_calls = request.GET.get("calls") == "1"
-        report = None
+        report, last = None, first + timedelta(days=days - 1)
         try:
-            report = adherence_report(first=first, last=first + timedelta(days=days - 1), with_calls=with_calls)
+            report = adherence_report(first=first, last=last, with_calls=with_calls)
         except ProviderError as error:
             messages.error(request, f"Could not read the providers: {error}")
         for error in errors:
@@ -47,6 +47,7 @@ class ProviderIdentityAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "report": report,
             "first": first,
+            "last": last,
             "days": days,
             "with_calls": with_calls,
         }

@@ -170,6 +170,7 @@ def test_the_admin_page_shows_the_table_and_the_unmatched(supervisor):
     page = response.content.decode()
     assert response.status_code == 200
     assert "27.8%" in page and "63.6%" in page and "Reception tablet" in page
+    assert "manage.py adherence --from 2026-11-23 --to 2026-11-29" in page
     start = page.index('<table id="adherence">')
     table = page[start : page.index("</table>", start)]
     assert table.count("<tr>") == 1 + 3 * 7
