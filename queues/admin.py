@@ -1,7 +1,46 @@
-from django.contrib import admin
+"""Queues, agents and memberships; the audit history, overrides and reconcile runs, read-only."""
+
+import calendar
+from functools import cached_property
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Max, Min
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Agent, CallQueue, QueueMembership
+from .models import Agent, AuditEntry, CallQueue, Override, QueueMembership, ReconcileRun
+
+
+class HistoryLinkMixin:
+    """A link from the change page to this object's own audit history, and a calendar feed action."""
+
+    history_filter = ""  # the audit changelist's filter parameter for this model
+    actions = ["issue_calendar_feed"]
+
+    @admin.display(description="audit history")
+    def audit_history(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = f"{reverse('admin:queues_auditentry_changelist')}?{self.history_filter}={obj.pk}"
+        return format_html(
+            '<a href="{}" class="audit-history-link">Changes made to {} at the provider</a>', url, obj.name
+        )
+
+    @admin.action(description="Issue a calendar feed link (shown once)", permissions=["issue_feed"])
+    def issue_calendar_feed(self, request, queryset):
+        from scheduler.feeds import feed_path, issue_feed
+
+        kind = "agent" if self.model is Agent else "queue"
+        for obj in queryset:
+            token = issue_feed(**{kind: obj})
+            url = request.build_absolute_uri(feed_path(kind, token))
+            messages.success(request, f"Calendar feed of {obj.name} (copy it now, it is not shown again): {url}")
+
+    def has_issue_feed_permission(self, request):
+        return request.user.has_perm("scheduler.issue_feed")
 
 
 class MembershipInline(admin.TabularInline):
@@ -13,19 +52,22 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(CallQueue)
-class CallQueueAdmin(SimpleHistoryAdmin):
+class CallQueueAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
     list_display = ["name", "provider_id", "provider", "min_staff", "editable_member_status", "enforce"]
     list_filter = ["provider", "editable_member_status", "enforce"]
     search_fields = ["name", "provider_id"]
+    readonly_fields = ["audit_history"]
+    history_filter = "queue__id__exact"
     inlines = [MembershipInline]
 
 
 @admin.register(Agent)
-class AgentAdmin(SimpleHistoryAdmin):
+class AgentAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
     list_display = ["name", "provider_id", "provider", "user", "off_shift_dnd", "dnd_status", "dnd_observed_at"]
     list_filter = ["provider", "off_shift_dnd", "dnd_status"]
     search_fields = ["name", "provider_id", "user__username"]
-    readonly_fields = ["dnd_status", "dnd_observed_at"]
+    readonly_fields = ["dnd_status", "dnd_observed_at", "audit_history"]
+    history_filter = "agent__id__exact"
     autocomplete_fields = ["user"]
     inlines = [MembershipInline]
 
@@ -38,6 +80,165 @@ class QueueMembershipAdmin(admin.ModelAdmin):
     readonly_fields = ["accepting", "observed_at"]
     autocomplete_fields = ["queue", "agent"]
     list_select_related = ["queue", "agent"]
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows, so a page of a million-row history never scans it all.
+
+    Unfiltered on PostgreSQL the count is the planner's estimate (pg_class.reltuples).
+    Pages past the cap are not offered: narrow the filters or the date instead.
+    """
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self):
+        query = self.object_list.query
+        if not query.where and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [self.object_list.model._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] > self.COUNT_CAP:
+                return row[0]
+        return self.object_list.order_by()[: self.COUNT_CAP].count()
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    """Reasons by kind: the texts carry shift names, so DISTINCT over them would scan the whole log."""
+
+    title = "reason"
+    parameter_name = "reason"
+    KINDS = {
+        "shift start": "shift start",
+        "shift end": "shift end",
+        "time off": "time off",
+        "manual override": "manual override",
+        "drift": "drift",
+    }
+
+    def lookups(self, request, model_admin):
+        return list(self.KINDS.items())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(reason__startswith=value) if value in self.KINDS else queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The append-only history: read-only for everyone, and quick at a million rows."""
+
+    list_display = [
+        "created_at",
+        "agent",
+        "queue",
+        "field",
+        "old_value",
+        "new_value",
+        "reason",
+        "outcome",
+        "actor_name",
+    ]
+    list_filter = ["outcome", ReasonFilter, "queue", "agent", "actor"]
+    search_fields = ["=agent__provider_id", "=queue__provider_id", "agent__name", "queue__name", "api_call"]
+    date_hierarchy = "created_at"
+    list_select_related = ["agent", "queue", "actor"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    @admin.display(description="actor", ordering="actor")
+    def actor_name(self, entry):
+        return entry.actor.get_username() if entry.actor_id else "scheduler"
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            context["drilldown"] = date_drilldown(context["cl"])
+        return response
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Override)
+class OverrideAdmin(admin.ModelAdmin):
+    """Overrides are placed from the hold page (or the receptionist pages), so they are audited; here they are read."""
+
+    list_display = ["agent", "queue", "accept", "dnd_status", "starts_at", "until", "created_by", "cancelled_at"]
+    list_filter = ["queue", "cancelled_at"]
+    search_fields = ["agent__name", "agent__provider_id"]
+    list_select_related = ["agent", "queue", "created_by"]
+    date_hierarchy = "starts_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReconcileRun)
+class ReconcileRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "at", "trigger", "writes", "failures", "finished_at"]
+    list_filter = ["trigger"]
+    date_hierarchy = "started_at"
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def date_drilldown(cl) -> dict:
+    """The date hierarchy's links without its DISTINCT over every row: a Min/Max on an index, then the calendar."""
+    name = cl.date_hierarchy
+    fields = {part: f"{name}__{part}" for part in ("year", "month", "day")}
+    year, month, day = (cl.params.get(fields[p]) for p in ("year", "month", "day"))
+
+    def link(**values):
+        return cl.get_query_string({fields[k]: v for k, v in values.items()}, [f"{name}__"])
+
+    if year and month and day:
+        return {
+            "back": (link(year=year, month=month), f"{calendar.month_name[int(month)]} {year}"),
+            "choices": [(None, f"{calendar.month_name[int(month)]} {day}")],
+        }
+    if year and month:
+        days = calendar.monthrange(int(year), int(month))[1]
+        return {
+            "back": (link(year=year), year),
+            "choices": [(link(year=year, month=month, day=d), str(d)) for d in range(1, days + 1)],
+        }
+    if year:
+        return {
+            "back": (link(), "All dates"),
+            "choices": [(link(year=year, month=m), calendar.month_abbr[m]) for m in range(1, 13)],
+        }
+    span = cl.queryset.order_by().aggregate(first=Min(name), last=Max(name))
+    if span["first"] is None:
+        return {"back": None, "choices": []}
+    years = range(span["first"].year, span["last"].year + 1)
+    return {"back": None, "choices": [(link(year=y), str(y)) for y in years]}
 
 
 from . import admin_overrides  # noqa: E402,F401

@@ -1,9 +1,13 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import recurrence
-from .models import Shift, TimeOff
+from . import admin_views, recurrence
+from .models import Shift, Supervision, TimeOff
 
 
 class ShiftForm(forms.ModelForm):
@@ -82,3 +86,43 @@ class TimeOffAdmin(SimpleHistoryAdmin):
     date_hierarchy = "start"
     list_select_related = ["agent"]
     autocomplete_fields = ["agent"]
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(admin.ModelAdmin):
+    """Not a table: the entry point of the supervisors' pages (now board, timeline, coverage, plan, hold)."""
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        pages = [
+            ("board/", admin_views.board, "board"),
+            ("board/panel/", partial(admin_views.board, panel=True), "board_panel"),
+            ("timeline/", admin_views.timeline, "timeline"),
+            ("coverage/", admin_views.coverage, "coverage"),
+            ("preview/", admin_views.plan_preview, "preview"),
+            ("hold/", admin_views.hold, "hold"),
+            ("reconcile/", admin_views.reconcile_now, "reconcile"),
+            ("sync/", admin_views.sync_queues, "sync"),
+        ]
+        return [
+            path(route, wrap(partial(view, model_admin=self)), name=f"scheduler_supervision_{name}")
+            for route, view, name in pages
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        return redirect("admin:scheduler_supervision_board")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("scheduler.view_board")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

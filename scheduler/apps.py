@@ -8,6 +8,7 @@ class SchedulerConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_ensure_periodic_tasks, sender=self)
+        from . import signals  # noqa: F401 - connects the Supervisor group's post_migrate receiver
 
 
 def _ensure_periodic_tasks(**kwargs):

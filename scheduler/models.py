@@ -158,6 +158,7 @@ class Supervision(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
+        verbose_name = verbose_name_plural = "supervisor pages"
         permissions = [
             ("view_board", "Can see the now board, timeline, coverage and plan preview"),
             ("hold_agent", "Can hold an agent's queue status or DnD against the schedule"),

@@ -1,0 +1,249 @@
+"""The supervisors' admin pages: thin views over board, timeline, coverage, preview and overrides.
+
+Registered by `SupervisionAdmin.get_urls` (scheduler/admin.py), so they live under
+/admin/scheduler/supervision/ with the admin's login, CSRF and look.
+"""
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from integrations.base import ProviderError
+from integrations.providers import default_provider
+from queues.models import Agent, CallQueue, DndStatus
+
+from . import recurrence
+from .board import now_board
+from .coverage import coverage_report
+from .preview import preview
+from .selectors import schedule_snapshot
+from .timeline import queue_timeline, window
+
+TZ_SESSION_KEY = "callrota_tz"
+PREVIEW_HOURS = 24
+
+
+def viewer_zone(request):
+    """The viewer's chosen zone: ?tz= (remembered in the session), else the last choice, else UTC."""
+    name = request.GET.get("tz") or request.session.get(TZ_SESSION_KEY) or "UTC"
+    try:
+        tz = recurrence.zone(name)
+    except ValueError as error:
+        messages.error(request, f"Timezone: {error}. Showing UTC.")
+        tz = recurrence.zone("UTC")
+    request.session[TZ_SESSION_KEY] = str(tz)
+    return tz
+
+
+def _page(request, model_admin, template, title, **context):
+    base = model_admin.admin_site.each_context(request)
+    base.update(title=title, opts=model_admin.model._meta, tz=context.pop("tz", None), **context)
+    return TemplateResponse(request, f"admin/scheduler/{template}", base)
+
+
+def _require(request, perm: str):
+    if not request.user.has_perm(f"scheduler.{perm}"):
+        raise PermissionDenied
+
+
+def board(request, model_admin, panel=False):
+    """The now board; ?panel=1 renders only the table, which the page polls."""
+    _require(request, "view_board")
+    at = timezone.now()
+    template = "board_panel.html" if panel else "board.html"
+    return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at)
+
+
+def timeline(request, model_admin):
+    """One queue's day or week (?queue=<pk>&day=YYYY-MM-DD&days=1|7&tz=Zone)."""
+    _require(request, "view_board")
+    tz = viewer_zone(request)
+    queues = list(CallQueue.objects.all())
+    if not queues:
+        return _page(request, model_admin, "timeline.html", "Timeline", tz=tz, queues=[], timeline=None)
+    queue = next((q for q in queues if str(q.pk) == request.GET.get("queue")), queues[0])
+    days = 7 if request.GET.get("days") == "7" else 1
+    day = _date_param(request, "day") or timezone.now().astimezone(tz).date()
+    found = queue_timeline(queue, day=day, days=days, tz=tz)
+    nav = {"prev": day - timedelta(days=days), "next": day + timedelta(days=days)}
+    return _page(request, model_admin, "timeline.html", f"Timeline: {queue.name}", tz=tz, queues=queues,
+                 timeline=found, day=day, days=days, nav=nav)  # fmt: skip
+
+
+def coverage(request, model_admin):
+    """Understaffed intervals over local days (?day=YYYY-MM-DD&days=N, default 7 from today)."""
+    _require(request, "view_board")
+    tz = viewer_zone(request)
+    day = _date_param(request, "day") or timezone.now().astimezone(tz).date()
+    days = _int_param(request, "days", 7, 1, 62)
+    start, end = window(day, days, tz)
+    found = coverage_report(start=start, end=end)
+    return _page(request, model_admin, "coverage.html", "Coverage", tz=tz, found=found, day=day, days=days,
+                 start=start, end=end)  # fmt: skip
+
+
+def plan_preview(request, model_admin):
+    """What will change at each boundary in the next 24 hours, and why."""
+    _require(request, "view_board")
+    start = timezone.now()
+    end = start + timedelta(hours=PREVIEW_HOURS)
+    steps = preview(schedule_snapshot(start=start, end=end), start, end)
+    agents = dict(Agent.objects.values_list("provider_id", "name"))
+    queues = dict(CallQueue.objects.values_list("provider_id", "name"))
+    rows = [
+        {
+            "at": step.at,
+            "transitions": [f"{t.kind}: {agents.get(t.name, t.name)}" for t in step.transitions],
+            "changes": [
+                (
+                    agents.get(c.agent_id, c.agent_id),
+                    f"{queues.get(c.queue_id, c.queue_id)} calls" if c.queue_id else "Do Not Disturb",
+                    _shown(c.old),
+                    _shown(c.new),
+                    c.reason,
+                )  # fmt: skip
+                for c in step.changes
+            ],
+        }
+        for step in steps
+    ]
+    return _page(request, model_admin, "preview.html", "Plan for the next 24 hours", tz=viewer_zone(request),
+                 steps=rows, start=start, end=end)  # fmt: skip
+
+
+def _shown(value) -> str:
+    return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else str(value)
+
+
+class HoldForm(forms.Form):
+    """An override: a queue's take-calls flag, or Do Not Disturb, held against the schedule."""
+
+    agent = forms.ModelChoiceField(Agent.objects.all())
+    queue = forms.ModelChoiceField(
+        CallQueue.objects.all(), required=False, help_text="Empty to hold the agent's Do Not Disturb instead."
+    )
+    accept = forms.ChoiceField(
+        choices=[("", "---------"), ("on", "Take this queue's calls"), ("off", "Do not take them")], required=False
+    )
+    dnd_status = forms.ChoiceField(choices=[("", "---------"), *DndStatus.choices], required=False, label="DnD status")
+    until = forms.DateTimeField(
+        required=False, help_text="In your timezone (shown above). Empty: until the agent's next schedule boundary."
+    )
+
+    def __init__(self, *args, tz, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz = tz
+
+    def clean(self):
+        data = super().clean()
+        if data.get("queue") and not data.get("accept"):
+            self.add_error("accept", "choose whether the agent takes this queue's calls")
+        if data.get("queue") and data.get("dnd_status"):
+            self.add_error("dnd_status", "hold either a queue or Do Not Disturb: clear one of them")
+        if not data.get("queue") and not data.get("dnd_status"):
+            self.add_error("queue", "choose a queue to hold, or a DnD status below")
+        if data.get("until"):  # typed as a wall time in the viewer's zone
+            local = data["until"]
+            data["until"] = recurrence.to_utc(local.date(), local.time(), self.tz)
+            if data["until"] <= timezone.now():
+                self.add_error("until", "choose a time in the future, or leave it empty for the next boundary")
+        return data
+
+
+def hold(request, model_admin):
+    """Place an override through queues.overrides and show its outcome in plain words."""
+    _require(request, "hold_agent")
+    from queues.overrides import place_override
+
+    tz = viewer_zone(request)
+    form = HoldForm(request.POST or None, tz=tz, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = place_override(
+                agent=data["agent"],
+                actor=request.user,
+                queue=data["queue"],
+                accept={"on": True, "off": False}[data["accept"]] if data["queue"] else None,
+                dnd_status="" if data["queue"] else data["dnd_status"],
+                until=data["until"],
+            )
+        except ValidationError as error:
+            messages.error(request, "; ".join(error.messages))
+        except ProviderError as error:
+            messages.error(request, f"The provider refused it: {error}")
+        else:
+            (messages.success if outcome.applied else messages.warning)(request, outcome.message)
+            return redirect("admin:scheduler_supervision_board")
+    return _page(request, model_admin, "hold.html", "Hold an agent", tz=tz, form=form)
+
+
+def reconcile_now(request, model_admin):
+    """Run the reconciler now, as this supervisor; POST only."""
+    _require(request, "reconcile_now")
+    if request.method != "POST":
+        return redirect("admin:scheduler_supervision_board")
+    from .locks import LeaseBusy
+    from .reconcile import reconcile_locked
+
+    try:
+        result = reconcile_locked(provider=default_provider(), trigger="admin", actor=request.user)
+    except LeaseBusy:
+        messages.error(request, "Reconcile did not run: another run is in progress. Try again in a minute.")
+    except ProviderError as error:
+        messages.error(request, f"Reconcile did not run: {error}")
+    else:
+        failed = sum(c.outcome == "failed" for c in result.changes)
+        text = f"Reconciled: {len(result.changes)} change(s) in {result.writes} call(s), {failed} failed."
+        (messages.warning if failed or result.problems else messages.success)(request, text)
+        for problem in result.problems:
+            messages.warning(request, problem)
+    return redirect("admin:scheduler_supervision_board")
+
+
+def sync_queues(request, model_admin):
+    """Bring queues and memberships in from the provider; POST only."""
+    _require(request, "sync_queues")
+    if request.method != "POST":
+        return redirect("admin:scheduler_supervision_board")
+    from queues.sync import sync_queues as sync
+
+    try:
+        report = sync(default_provider())
+    except ProviderError as error:
+        messages.error(request, f"Sync failed: {error}")
+    else:
+        messages.success(
+            request,
+            f"Synced: {len(report.queues_created)} queue(s) created, {len(report.queues_updated)} updated, "
+            f"{report.memberships_added} membership(s) added, {report.memberships_removed} removed.",
+        )
+        if report.unknown_queues:
+            messages.warning(
+                request, f"Queues in the schedule but not at the provider: {', '.join(report.unknown_queues)}"
+            )
+    return redirect("admin:scheduler_supervision_board")
+
+
+def _date_param(request, name: str) -> date | None:
+    value = request.GET.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        messages.error(request, f"{name}: {value!r} is not a date (YYYY-MM-DD); showing today.")
+        return None
+
+
+def _int_param(request, name: str, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(request.GET.get(name, default))))
+    except ValueError:
+        messages.error(request, f"{name}: a whole number of days from {low} to {high}; showing {default}.")
+        return default

@@ -1,0 +1,103 @@
+"""The now board: per queue, who the plan wants taking calls, who actually is, and where they differ.
+
+"Actually" is the last presence the reconciler (or an override) observed, with its age; a
+provider's live status (RingPlan) is shown beside it when that app records one.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import FieldDoesNotExist
+
+from queues.models import Agent, CallQueue, Override, QueueMembership
+
+from .planning import desired_state
+from .selectors import schedule_snapshot
+
+
+@dataclass
+class BoardRow:
+    agent: Agent
+    scheduled: bool | None  # the schedule's wish; None where no shift names this pair
+    held: Override | None  # an active override of this pair, which beats the schedule
+    accepting: bool | None  # last observed; None if never read
+    observed_at: datetime | None
+    age: timedelta | None
+    live_status: str = ""
+
+    @property
+    def wanted(self) -> bool | None:
+        return self.held.accept if self.held else self.scheduled
+
+    @property
+    def differs(self) -> bool:
+        """Actual differs from what the plan (with overrides) wants; unknown never counts as a difference."""
+        return self.wanted is not None and self.accepting is not None and self.accepting != self.wanted
+
+
+@dataclass
+class BoardQueue:
+    queue: CallQueue
+    rows: list[BoardRow] = field(default_factory=list)
+
+    @property
+    def scheduled(self) -> int:
+        return sum(1 for r in self.rows if r.wanted)
+
+    @property
+    def accepting(self) -> int:
+        return sum(1 for r in self.rows if r.accepting)
+
+    @property
+    def below_min(self) -> bool:
+        return min(self.scheduled, self.accepting) < self.queue.min_staff
+
+    @property
+    def differs(self) -> bool:
+        return any(r.differs for r in self.rows)
+
+
+def now_board(*, at: datetime) -> list[BoardQueue]:
+    """Every queue with its members and managed agents at `at`, in a constant number of queries."""
+    snapshot = schedule_snapshot(start=at, end=at + timedelta(microseconds=1))
+    accept = desired_state(snapshot, at).accept
+    holds = {(o.queue_id, o.agent_id): o for o in Override.objects.active(at).filter(queue__isnull=False)}
+    memberships = QueueMembership.objects.select_related(*_agent_paths("agent"))
+    by_pair = {(m.queue.provider_id, m.agent.provider_id): m for m in memberships.select_related("queue")}
+    wanted_agent_ids = {a for (_, a) in accept} - {a for (_, a) in by_pair}
+    extra_agents = {a.provider_id: a for a in Agent.objects.filter(provider_id__in=wanted_agent_ids)}
+    board = []
+    for queue in CallQueue.objects.all():
+        pairs = sorted(
+            {a for (q, a) in by_pair if q == queue.provider_id} | {a for (q, a) in accept if q == queue.provider_id}
+        )
+        rows = [_row(queue, agent_id, by_pair.get((queue.provider_id, agent_id)), accept, holds, extra_agents, at)
+                for agent_id in pairs]  # fmt: skip
+        board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name)))
+    return board
+
+
+def _row(queue, agent_id, membership, accept, holds, extra_agents, at) -> BoardRow | None:
+    agent = membership.agent if membership else extra_agents.get(agent_id)
+    if agent is None:
+        return None
+    observed_at = membership.observed_at if membership else None
+    live = getattr(agent, "live_status", None)  # integrations' LiveStatus, when installed and known
+    return BoardRow(
+        agent=agent,
+        scheduled=accept.get((queue.provider_id, agent_id)),
+        held=holds.get((queue.pk, agent.pk)),
+        accepting=membership.accepting if membership else None,
+        observed_at=observed_at,
+        age=at - observed_at if observed_at else None,
+        live_status=getattr(live, "status", "") or "",
+    )
+
+
+def _agent_paths(prefix: str) -> list[str]:
+    """select_related paths for the agent, with its live status when that relation exists."""
+    try:
+        Agent._meta.get_field("live_status")
+    except FieldDoesNotExist:
+        return [prefix]
+    return [prefix, f"{prefix}__live_status"]

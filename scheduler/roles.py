@@ -1,0 +1,34 @@
+"""The "Supervisor" group: exactly the rights to run a phone team from the admin, kept in one list."""
+
+from django.contrib.auth.models import Group, Permission
+
+SUPERVISOR = "Supervisor"
+
+# (app label, codename). Schedules are edited; the telephony side is read, or changed only through
+# the hold page and actions, which audit; the audit history is read-only for everyone.
+SUPERVISOR_PERMISSIONS = [
+    *(
+        ("scheduler", f"{verb}_{model}")
+        for model in ("shift", "timeoff")
+        for verb in ("add", "change", "delete", "view")
+    ),
+    *(("scheduler", code) for code in ("view_board", "hold_agent", "reconcile_now", "sync_queues", "issue_feed")),
+    ("queues", "view_callqueue"),
+    ("queues", "change_callqueue"),  # min staff and enforcement are the supervisor's to set
+    ("queues", "view_agent"),
+    ("queues", "change_agent"),  # off-shift DnD and the receptionist login
+    ("queues", "view_queuemembership"),
+    ("queues", "view_override"),
+    ("queues", "view_auditentry"),
+    ("queues", "view_reconcilerun"),
+]
+
+
+def ensure_supervisor_group() -> Group:
+    """Create the group if missing and set its permissions to exactly SUPERVISOR_PERMISSIONS (idempotent)."""
+    group, _ = Group.objects.get_or_create(name=SUPERVISOR)
+    wanted = Permission.objects.none()
+    for app_label, codename in SUPERVISOR_PERMISSIONS:
+        wanted |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    group.permissions.set(wanted)
+    return group

@@ -1,0 +1,102 @@
+"""A queue's day or week as bars: its shifts with their agents, those agents' time off, and gaps below min_staff.
+
+Positions are fractions of the window in real time, so a DST day shows 23 or 25 hours and
+the bars stay true to the instants; labels are in the viewer's zone. The template draws SVG.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from queues.models import Agent, CallQueue
+
+from .coverage import understaffed
+from .recurrence import to_utc
+from .selectors import schedule_snapshot
+
+
+@dataclass(frozen=True)
+class Bar:
+    start: datetime
+    end: datetime
+    label: str
+    kind: str  # "shift", "time-off" or "gap"
+    x: float  # percent of the window's width
+    width: float
+
+
+@dataclass
+class Lane:
+    label: str
+    kind: str
+    bars: list[Bar] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    queue: CallQueue
+    start: datetime
+    end: datetime
+    tz: ZoneInfo
+    lanes: list[Lane]
+    ticks: list[tuple[float, str]]
+
+    @property
+    def gaps(self) -> list[Bar]:
+        return [b for lane in self.lanes for b in lane.bars if b.kind == "gap"]
+
+
+def window(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Local midnight of `day` to local midnight `days` later, in UTC."""
+    return to_utc(day, time(), tz), to_utc(day + timedelta(days=days), time(), tz)
+
+
+def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo) -> Timeline:
+    """The queue's shifts, its agents' time off and its understaffed gaps over `days` local days from `day`."""
+    start, end = window(day, days, tz)
+    snapshot = schedule_snapshot(start=start, end=end)
+    names = dict(Agent.objects.values_list("provider_id", "name"))
+    place = _placer(start, end, tz)
+    lanes, rostered = [], set()
+    for shift in snapshot.shifts:
+        if queue.provider_id not in shift.queue_ids:
+            continue
+        rostered.update(shift.agent_ids)
+        agents = ", ".join(names.get(a, a) for a in shift.agent_ids)
+        bars = [place(o.start, o.end, agents, "shift") for o in shift.occurrences(start, end)]
+        lanes.append(Lane(shift.name, "shift", bars))
+    for agent_id in sorted(rostered, key=lambda a: names.get(a, a)):
+        offs = [t for t in snapshot.time_off if t.agent_id == agent_id and t.start < end and t.end > start]
+        if offs:
+            bars = [place(t.start, t.end, t.reason or "time off", "time-off") for t in offs]
+            lanes.append(Lane(f"{names.get(agent_id, agent_id)}: time off", "time-off", bars))
+    gaps = understaffed(snapshot, {queue.provider_id: queue.min_staff}, start, end)
+    label = "{} of {} scheduled"
+    lanes.append(
+        Lane(
+            "Below min staff", "gap", [place(g.start, g.end, label.format(g.staffed, g.min_staff), "gap") for g in gaps]
+        )
+    )
+    return Timeline(queue, start, end, tz, lanes, _ticks(day, days, tz, place))
+
+
+def _placer(start: datetime, end: datetime, tz: ZoneInfo):
+    total = (end - start).total_seconds()
+
+    def place(s: datetime, e: datetime, label: str, kind: str) -> Bar:
+        s, e = max(s, start), min(e, end)
+        x = (s - start).total_seconds() / total * 100
+        local = f"{s.astimezone(tz):%a %H:%M}–{e.astimezone(tz):%H:%M}"
+        return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round((e - s).total_seconds() / total * 100, 3))
+
+    return place
+
+
+def _ticks(day: date, days: int, tz: ZoneInfo, place) -> list[tuple[float, str]]:
+    """A tick every 3 local hours for a day, every local midnight for a week."""
+    if days > 1:
+        return [(place(to_utc(d, time(), tz), to_utc(d, time(), tz), "", "").x, f"{d:%a %d %b}")
+                for d in (day + timedelta(days=i) for i in range(days))]  # fmt: skip
+    return [
+        (place(to_utc(day, time(h), tz), to_utc(day, time(h), tz), "", "").x, f"{h:02d}:00") for h in range(0, 24, 3)
+    ]
