@@ -30,8 +30,8 @@ def my_queues_page(request):
     if agent is None:
         return render(request, "queues/no_agent.html")
     page = my_queues(agent, provider=default_provider())
-    timezone.activate(page.zone)
-    return render(request, "queues/my_queues.html", {"page": page, "durations": DURATIONS})
+    with timezone.override(page.zone):  # her times in her zone, for this response only
+        return render(request, "queues/my_queues.html", {"page": page, "durations": DURATIONS})
 
 
 @login_required

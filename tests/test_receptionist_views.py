@@ -221,3 +221,10 @@ def test_a_supervisor_cancels_any_override_from_admin(tuesday_morning, james, rc
     )
     override.refresh_from_db()
     assert override.cancelled_by.username == "boss" and rc.read_queue_presence(SUPPORT)[JAMES] is True
+
+
+def test_the_page_shows_her_zone_without_leaving_it_active(tuesday_morning, james):
+    from django.utils import timezone
+
+    james.get("/")
+    assert timezone.get_current_timezone_name() == "UTC"
