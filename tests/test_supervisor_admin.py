@@ -7,6 +7,8 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from integrations.providers import default_provider
+from integrations.ringcentral.harness import EmulatorProcess
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
@@ -93,7 +95,9 @@ def test_the_board_marks_a_queue_below_min_staff_and_actual_differing_from_plan(
 @time_machine.travel(NOW, tick=False)
 def test_the_timeline_shows_bars_and_gaps_in_the_viewers_zone(bob, client):
     support = CallQueue.objects.get(provider_id="1081167000")
-    response = client.get(f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-11-24&tz=America/New_York")
+    response = client.get(
+        f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-11-24&tz=America/New_York"
+    )
     page = response.content.decode()
     assert "<svg" in page and 'class="bar shift"' in page and 'class="bar gap"' in page
     assert "James Smith, Maria Lopez (Tue 08:00–12:00)" in page  # New York wall times
@@ -129,16 +133,21 @@ def test_hold_names_the_field_to_fix_and_places_nothing(bob, client):
     assert not james.overrides.exists()
 
 
-def test_reconcile_and_sync_show_provider_errors_as_messages(bob, client, settings):
-    from integrations.providers import default_provider
+@pytest.fixture(scope="module")
+def emulator():
+    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+        yield process
 
-    settings.RC_SERVER_URL, settings.RC_CLIENT_ID = "http://127.0.0.1:9", "x"  # nothing listens on port 9
+
+def test_reconcile_and_sync_show_provider_errors_as_messages(bob, client, settings, emulator):
+    settings.RC_SERVER_URL = emulator.url
+    settings.RC_CLIENT_ID, settings.RC_CLIENT_SECRET, settings.RC_JWT = "emulator-client", "wrong-secret", "wrong-jwt"
     default_provider.cache_clear()
     try:
-        for action in ("reconcile", "sync"):
+        for action, words in (("reconcile", "read failed"), ("sync", "Sync failed")):
             response = client.post(f"/admin/scheduler/supervision/{action}/", follow=True)
             assert response.status_code == 200
-            assert any("did not run" in str(m) or "failed" in str(m) for m in response.context["messages"])
+            assert any(words in str(m) for m in response.context["messages"]), action
     finally:
         default_provider.cache_clear()
 
