@@ -248,3 +248,25 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit rows are append-only")
+
+
+class PendingWrite(models.Model):
+    """A write on its way to the provider, recorded before it is sent.
+
+    The audit row is appended once the provider answers. A worker killed in between
+    leaves this row behind; the next run reads the value and audits what really happened.
+    """
+
+    run = models.ForeignKey(ReconcileRun, null=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    queue = models.ForeignKey(CallQueue, null=True, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=40, blank=True)
+    new_value = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=200)
+    api_call = models.CharField(max_length=200, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.api_call}: {self.field} -> {self.new_value}"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
-from queues.models import Agent, AuditEntry, CallQueue, Override, QueueMembership, ReconcileRun
+from queues.models import Agent, AuditEntry, CallQueue, Override, PendingWrite, QueueMembership, ReconcileRun
 
 from .cover import min_vertex_cover
 from .locks import lease
@@ -94,6 +94,7 @@ def reconcile(*, provider: Provider, at: datetime, trigger: str, dry_run: bool =
     if dry_run:
         result.writes = len(_calls(diff.changes))
         return result
+    _resolve_interrupted(diff.seen, run)
     _write(provider, _calls(diff.changes), result, actor)
     _record(result, diff, actor)
     return result
@@ -123,6 +124,7 @@ class _Diff:
         self.changes: list[Change] = []
         self.drift_noted: list[Change] = []  # drift left alone because the queue does not enforce
         self.observed: list[QueueMembership | Agent] = []  # every record whose value was read
+        self.seen: dict = {}  # (queue id, agent id) or agent id -> the value read
 
     def queues(self, provider: Provider):
         by_queue: dict[str, dict[str, bool]] = {}
@@ -151,6 +153,7 @@ class _Diff:
     def _compare(self, record, key, actual, wanted, enforce):
         """Decide what one value needs; `record` is the membership or agent that remembers it."""
         planned, last_seen = _planned(record), _seen(record)
+        self.seen[key] = actual
         _remember_seen(record, actual, self.at)
         self.observed.append(record)
         if actual == wanted:
@@ -249,6 +252,7 @@ def _write(provider: Provider, calls, result: Result, actor):
             change.field = field_name
             change.api_call = f"{label.format(target)} #{result.run.pk}.{number}"
         result.writes += 1
+        PendingWrite.objects.bulk_create(_pending_row(c, result.run, actor) for c in group)
         try:
             send(provider, target, group)
         except ProviderError as error:
@@ -260,7 +264,52 @@ def _write(provider: Provider, calls, result: Result, actor):
                 change.outcome = "applied"
                 _remember_plan(change.record, change.new)
                 _remember_seen(change.record, change.new)
-        AuditEntry.objects.bulk_create(_audit_row(c, result.run, actor) for c in group)
+        with transaction.atomic():
+            AuditEntry.objects.bulk_create(_audit_row(c, result.run, actor) for c in group)
+            PendingWrite.objects.filter(api_call=group[0].api_call).delete()
+
+
+def _pending_row(change: Change, run, actor) -> PendingWrite:
+    return PendingWrite(
+        run=run,
+        actor=actor,
+        queue=change.queue,
+        agent=change.agent,
+        field=change.field,
+        old_value=_text(change.old),
+        new_value=_text(change.new),
+        reason=change.reason,
+        api_call=change.api_call,
+    )
+
+
+def _resolve_interrupted(seen: dict, run: ReconcileRun):
+    """Audit the writes of a run that was cut off between sending a call and hearing back.
+
+    What was read now tells whether each one landed; a write whose value was not read
+    this time waits for a later run.
+    """
+    for pending in PendingWrite.objects.select_related("queue", "agent"):
+        agent_id = pending.agent.provider_id
+        key = (pending.queue.provider_id, agent_id) if pending.queue else agent_id
+        if key not in seen:
+            continue
+        landed = _text(seen[key]) == pending.new_value
+        AuditEntry.objects.create(
+            actor=pending.actor,
+            run=pending.run,
+            reason=pending.reason,
+            queue=pending.queue,
+            agent=pending.agent,
+            field=pending.field,
+            old_value=pending.old_value,
+            new_value=pending.new_value,
+            outcome="applied" if landed else "failed",
+            error_code="" if landed else "INTERRUPTED",
+            error_message=f"the run was cut off before the provider answered; run {run.pk} read the value back",
+            api_call=pending.api_call,
+        )
+        pending.delete()
 
 
 _CALLS = {

@@ -5,6 +5,7 @@ works on a fresh machine; production points DATABASE_URL and CELERY_BROKER_URL a
 PostgreSQL and Redis/RabbitMQ.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -84,7 +85,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share one file: wait for locks instead of failing,
     # and take the write lock at BEGIN so concurrent writers queue up cleanly.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-callrota.sqlite3")}
+    # Tests use a file (child processes such as a Celery worker must see it), one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-callrota-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -108,6 +110,7 @@ LOGIN_REDIRECT_URL = "/"
 # Celery: the embedded default is kombu's SQLAlchemy transport on a SQLite file.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")  # tests run private queues
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for the next one

@@ -53,6 +53,6 @@ def make_client():
 
 
 @pytest.fixture
-def client(emulator, make_client):
+def rc_client(emulator, make_client):
     """A client for the session's emulator (reset to its seed)."""
     return make_client(emulator)

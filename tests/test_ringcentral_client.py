@@ -26,7 +26,6 @@ from integrations.ringcentral.ratelimit import (
 from integrations.ringcentral.schema import AgentQueuePresence
 
 # Until tests/conftest.py registers it for the whole suite.
-pytest_plugins = ["tests.fixtures_ringcentral"]
 
 DEMO_QUEUE, SAMPLE_QUEUE, ADAMS, BAKER = "61986637000", "1081167000", "62284876000", "62376752000"
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"
@@ -441,3 +440,9 @@ def test_settings_pick_a_shared_redis_budget_when_there_is_redis(broker, explici
         client = client_from_settings()
 
     assert isinstance(client.pacer.store, store)
+
+
+@pytest.fixture
+def client(rc_client):
+    """Here `client` is the RingCentral client, not Django's test client."""
+    return rc_client

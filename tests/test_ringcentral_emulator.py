@@ -12,8 +12,6 @@ from integrations.management.commands import run_emulator
 from integrations.ringcentral.emulator import Account, Agent, Credentials, Emulator, Request
 from integrations.ringcentral.multipart import parse_batch
 
-pytest_plugins = ["tests.fixtures_ringcentral"]  # until tests/conftest.py registers it for the whole suite
-
 SAMPLES_SEED = "tests/ringcentral_samples/seed.yaml"
 DEMO_QUEUE, SAMPLE_QUEUE, ADAMS, BAKER = "61986637000", "1081167000", "62284876000", "62376752000"
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"

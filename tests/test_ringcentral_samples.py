@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_ringcentral"]  # until tests/conftest.py registers it for the whole suite
 pytestmark = pytest.mark.slow
 
 SAMPLES = Path(__file__).parent / "ringcentral_samples"
@@ -73,3 +72,9 @@ def test_the_member_status_sample_shows_what_the_update_sample_wrote(run_sample)
     assert "Found call queue: Demo call queue\n- James Smith: False\n- Maria Lopez: True\n- Olena Kovalenko: False" in (
         statuses
     )
+
+
+@pytest.fixture
+def client(rc_client):
+    """Here `client` is the RingCentral client, not Django's test client."""
+    return rc_client
