@@ -4,10 +4,12 @@ from django import forms
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import path
+from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import admin_views, recurrence
 from .models import Shift, Supervision, TimeOff
+from .roster_import import ShiftResource
 
 
 class ShiftForm(forms.ModelForm):
@@ -37,8 +39,11 @@ class ShiftForm(forms.ModelForm):
 
 
 @admin.register(Shift)
-class ShiftAdmin(SimpleHistoryAdmin):
+class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    """Shifts, with CSV roster import (previewed before saving) and export, and their change history."""
+
     form = ShiftForm
+    resource_classes = [ShiftResource]
     list_display = ["name", "timezone", "start_time", "end_time", "days", "rrule", "valid_from", "valid_until"]
     list_filter = ["timezone", "queues", "valid_until"]
     search_fields = ["name", "queues__name", "queues__provider_id", "agents__name", "agents__provider_id"]
@@ -48,6 +53,12 @@ class ShiftAdmin(SimpleHistoryAdmin):
         ("When", {"fields": ["timezone", "start_time", "end_time", "days", "rrule", "dtstart"]}),
         ("Validity", {"fields": ["valid_from", "valid_until"]}),
     ]
+
+    def has_import_permission(self, request):
+        return request.user.has_perms(["scheduler.add_shift", "scheduler.change_shift"])
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("scheduler.view_shift")
 
 
 class TimeOffForm(forms.ModelForm):
