@@ -65,7 +65,8 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
     memberships = QueueMembership.objects.select_related(*_agent_paths("agent"))
     by_pair = {(m.queue.provider_id, m.agent.provider_id): m for m in memberships.select_related("queue")}
     wanted_agent_ids = {a for (_, a) in accept} - {a for (_, a) in by_pair}
-    extra_agents = {a.provider_id: a for a in Agent.objects.filter(provider_id__in=wanted_agent_ids)}
+    agents = Agent.objects.select_related(*_agent_paths("")[1:])
+    extra_agents = {a.provider_id: a for a in agents.filter(provider_id__in=wanted_agent_ids)}
     board = []
     for queue in CallQueue.objects.all():
         pairs = sorted(
@@ -95,9 +96,9 @@ def _row(queue, agent_id, membership, accept, holds, extra_agents, at) -> BoardR
 
 
 def _agent_paths(prefix: str) -> list[str]:
-    """select_related paths for the agent, with its live status when that relation exists."""
+    """select_related paths for the agent (prefix "" for Agent itself), with its live status when that exists."""
     try:
         Agent._meta.get_field("live_status")
     except FieldDoesNotExist:
         return [prefix]
-    return [prefix, f"{prefix}__live_status"]
+    return [prefix, f"{prefix}__live_status" if prefix else "live_status"]
