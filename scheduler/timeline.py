@@ -14,6 +14,8 @@ from .coverage import understaffed
 from .recurrence import to_utc
 from .selectors import schedule_snapshot
 
+CHARS_PER_PERCENT = 1.4  # the SVG is 1000 units wide for the window, about 7 units a character
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -23,6 +25,7 @@ class Bar:
     kind: str  # "shift", "time-off" or "gap"
     x: float  # percent of the window's width
     width: float
+    text: str = ""  # what fits on the bar itself (the agents, for a shift)
 
 
 @dataclass
@@ -87,7 +90,10 @@ def _placer(start: datetime, end: datetime, tz: ZoneInfo):
         s, e = max(s, start), min(e, end)
         x = (s - start).total_seconds() / total * 100
         local = f"{s.astimezone(tz):%a %H:%M}–{e.astimezone(tz):%H:%M}"
-        return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round((e - s).total_seconds() / total * 100, 3))
+        width = (e - s).total_seconds() / total * 100
+        fits = int(width * CHARS_PER_PERCENT)
+        text = label if len(label) <= fits else (label[: fits - 1] + "…" if fits > 3 else "")
+        return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round(width, 3), text)
 
     return place
 
