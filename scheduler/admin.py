@@ -114,6 +114,7 @@ class SupervisionAdmin(admin.ModelAdmin):
             ("hold/", admin_views.hold, "hold"),
             ("reconcile/", admin_views.reconcile_now, "reconcile"),
             ("sync/", admin_views.sync_queues, "sync"),
+            ("schedule-file/", admin_views.roster_yaml, "roster"),
         ]
         return [
             path(route, wrap(partial(view, model_admin=self)), name=f"scheduler_supervision_{name}")

@@ -247,3 +247,51 @@ def _int_param(request, name: str, default: int, low: int, high: int) -> int:
     except ValueError:
         messages.error(request, f"{name}: a whole number of days from {low} to {high}; showing {default}.")
         return default
+
+
+MAX_SCHEDULE_BYTES = 2_000_000
+
+
+def roster_yaml(request, model_admin):
+    """The YAML schedule format from the admin: export; import previewed (a dry run) before it is confirmed."""
+    _require(request, "view_board")
+    from django.http import HttpResponse
+
+    from .schedule_format import ScheduleFormatError, dump_schedule, export_document, import_schedule, parse_schedule
+
+    if request.GET.get("export"):
+        response = HttpResponse(dump_schedule(export_document()), content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="schedule.yaml"'
+        return response
+    context = {"text": "", "report": None, "errors": []}
+    if request.method == "POST":
+        if not request.user.has_perms([f"scheduler.{v}_{m}" for v in ("add", "change") for m in ("shift", "timeoff")]):
+            raise PermissionDenied
+        text, problem = _schedule_text(request)
+        confirm = bool(request.POST.get("confirm"))
+        try:
+            if problem:
+                raise ScheduleFormatError([problem])
+            report = import_schedule(parse_schedule(text, lenient=True), dry_run=not confirm)
+        except ScheduleFormatError as error:
+            context.update(text=text, errors=error.errors)
+        else:
+            if confirm:
+                messages.success(request, "Schedule imported. " + report.summary().replace("\n", "; "))
+                return redirect("admin:scheduler_shift_changelist")
+            context.update(text=text, report=report)
+    return _page(request, model_admin, "roster.html", "Schedule file (YAML)", tz=viewer_zone(request), **context)
+
+
+def _schedule_text(request) -> tuple[str, str]:
+    """The uploaded file's text (or the previewed text sent back on confirm), and a problem if any."""
+    upload = request.FILES.get("schedule")
+    if upload is None:
+        text = request.POST.get("text", "")
+        return text, "" if text.strip() else "schedule: choose a YAML file to upload"
+    if upload.size > MAX_SCHEDULE_BYTES:
+        return "", f"schedule: the file is {upload.size:,} bytes; the limit is {MAX_SCHEDULE_BYTES:,}"
+    try:
+        return upload.read().decode("utf-8"), ""
+    except UnicodeDecodeError:
+        return "", "schedule: the file is not UTF-8 text; save it as UTF-8 YAML"

@@ -75,3 +75,39 @@ def test_the_admin_import_shows_a_preview_before_saving(demo, client):
 def test_staff_without_the_group_cannot_import(demo, client):
     client.force_login(get_user_model().objects.create_user("carol", password="pw-carol-123", is_staff=True))
     assert client.get("/admin/scheduler/shift/import/").status_code == 403
+
+
+ROSTER_YAML = "/admin/scheduler/supervision/schedule-file/"
+
+
+@pytest.fixture
+def bob(demo, client):
+    user = get_user_model().objects.create_user("bob", password="pw-bob-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=SUPERVISOR))
+    client.force_login(user)
+    return user
+
+
+def test_the_yaml_export_is_the_schedule_format(bob, client):
+    response = client.get(ROSTER_YAML + "?export=1")
+    assert response["Content-Disposition"] == 'attachment; filename="schedule.yaml"'
+    assert "Support mornings" in response.content.decode()
+
+
+def test_a_yaml_import_is_previewed_then_confirmed(bob, client):
+    text = DEMO_SCHEDULE.read_text().replace("name: Support mornings", "name: Support early mornings")
+    upload = SimpleUploadedFile("schedule.yaml", text.encode())
+    page = client.post(ROSTER_YAML, {"schedule": upload}).content.decode()
+    assert "shifts: 1 created" in page and "Confirm import" in page
+    assert not Shift.objects.filter(name="Support early mornings").exists()
+    response = client.post(ROSTER_YAML, {"text": text, "confirm": "1"}, follow=True)
+    assert "Schedule imported" in response.content.decode()
+    shift = Shift.objects.get(name="Support early mornings")
+    assert shift.history.first().history_user == bob
+
+
+def test_a_bad_yaml_file_lists_each_mistake_with_its_path_and_saves_nothing(bob, client):
+    text = DEMO_SCHEDULE.read_text().replace('end: "12:00"', 'end: "25:00"', 1)
+    page = client.post(ROSTER_YAML, {"text": text, "confirm": "1"}).content.decode()
+    assert "Nothing was imported" in page and "shifts[0].end" in page
+    assert Shift.objects.get(name="Support mornings").end_time.hour == 12
