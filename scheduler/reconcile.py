@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_FIELD, AGENT_FIELD, DND_FIELD = "acceptCurrentQueueCalls", "acceptCalls", "dndStatus"
 MANUAL_OVERRIDE, DRIFT = "manual override", "drift correction"
+EPSILON = timedelta(microseconds=1)
 
 
 @dataclass
@@ -75,16 +76,33 @@ class Result:
         }
 
 
-def reconcile_locked(*, provider: Provider, at: datetime | None = None, trigger: str, actor=None, wait=10.0) -> Result:
-    """One run under the reconcile lease; the plan is computed after the lease is taken."""
+def reconcile_locked(
+    *, provider: Provider, at: datetime | None = None, trigger: str, actor=None, boundary=None, wait=10.0
+) -> Result:
+    """One run under the reconcile lease; the plan is computed after the lease is taken.
+
+    A boundary run is planned for now, or for the boundary if it fires a hair early.
+    """
     with lease("reconcile", wait=wait):
-        return reconcile(provider=provider, at=at or timezone.now(), trigger=trigger, actor=actor)
+        at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
+        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary)
 
 
-def reconcile(*, provider: Provider, at: datetime, trigger: str, dry_run: bool = False, actor=None) -> Result:
-    """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change."""
-    snapshot = schedule_snapshot(start=at, end=at + timedelta(microseconds=1))
+def reconcile(
+    *, provider: Provider, at: datetime, trigger: str, dry_run: bool = False, actor=None, boundary=None
+) -> Result:
+    """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change.
+
+    With `boundary`, only the values that change at that instant are read and written: a
+    boundary run touches a few queues at once, and the every-minute pass covers the rest.
+    """
+    window_start = min(at, boundary - EPSILON) if boundary else at
+    snapshot = schedule_snapshot(start=window_start, end=at + EPSILON)
     desired, overridden = _desired_with_overrides(snapshot, at)
+    if boundary:
+        before, _ = _desired_with_overrides(snapshot, boundary - EPSILON)
+        after, _ = _desired_with_overrides(snapshot, boundary)
+        desired = _only(desired, _changed(before, after))
     run = None if dry_run else ReconcileRun.objects.create(at=at, trigger=trigger)
     result = Result(run, at)
     diff = _Diff(snapshot, desired, overridden, at, result)
@@ -98,6 +116,17 @@ def reconcile(*, provider: Provider, at: datetime, trigger: str, dry_run: bool =
     _write(provider, _calls(diff.changes), result, actor)
     _record(result, diff, actor)
     return result
+
+
+def _changed(before: DesiredState, after: DesiredState) -> set:
+    """Keys ((queue id, agent id) pairs and agent ids) whose desired value differs."""
+    pairs = {k for k in before.accept.keys() | after.accept.keys() if before.accept.get(k) != after.accept.get(k)}
+    return pairs | {a for a in before.dnd.keys() | after.dnd.keys() if before.dnd.get(a) != after.dnd.get(a)}
+
+
+def _only(state: DesiredState, keys: set) -> DesiredState:
+    accept = {k: v for k, v in state.accept.items() if k in keys}
+    return DesiredState(state.at, accept, {a: v for a, v in state.dnd.items() if a in keys})
 
 
 def _desired_with_overrides(snapshot: Snapshot, at: datetime) -> tuple[DesiredState, set]:

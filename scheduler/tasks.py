@@ -23,12 +23,10 @@ def ping() -> dict:
 
 @shared_task(bind=True, acks_late=True, max_retries=30)
 def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat") -> dict:
-    """One reconcile run; at a boundary, never earlier than the boundary itself."""
-    at = timezone.now()
-    if boundary:
-        at = max(at, datetime.fromisoformat(boundary))
+    """One reconcile run: everything (beat), or what changes at one boundary (dispatcher)."""
+    boundary_at = datetime.fromisoformat(boundary) if boundary else None
     try:
-        result = reconcile.reconcile_locked(provider=default_provider(), at=at, trigger=trigger)
+        result = reconcile.reconcile_locked(provider=default_provider(), trigger=trigger, boundary=boundary_at)
     except LeaseBusy:
         if not boundary:
             log.info("reconcile skipped: another run holds the lease")

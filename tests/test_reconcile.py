@@ -143,3 +143,41 @@ def test_reconcile_command_prints_json_and_exits_1_on_failure(emulator, rc, monk
     printed = json.loads(out.getvalue())
     assert printed["at"] == MORNING.isoformat() and printed["writes"] > 0
     assert {"queue", "agent", "field", "old", "new", "outcome"} <= set(printed["changes"][0])
+
+
+def test_a_boundary_run_reads_and_writes_only_what_changes_there(emulator, rc):
+    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+    emulator.clear_requests()
+    nine = MORNING + timedelta(hours=1)  # Dr. Adams front desk starts: one pair changes
+    result = reconcile_locked(provider=rc, at=nine, trigger="test", boundary=nine)
+    assert [(c.queue.provider_id, c.agent.provider_id, c.new) for c in result.changes] == [
+        ("62284876000", JAMES, True)
+    ]
+    reads = [r["path"] for r in emulator.requests() if r["method"] == "GET"]
+    assert len(reads) == 1 and "62284876000" in reads[0]
+
+
+def test_failed_writes_are_audited_with_the_code_and_retried_by_the_next_run(emulator, rc):
+    emulator.configure(write_fail_rate=1.0)
+    quick = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.02), max_attempts=2)
+    failed = reconcile_locked(provider=quick, at=MORNING, trigger="test")
+    assert failed.failed and failed.changes
+    rows = AuditEntry.objects.filter(run=failed.run)
+    assert {r.outcome for r in rows} == {"failed"} and {r.error_code for r in rows} == {"CMN-201"}
+    emulator.configure(write_fail_rate=0.0)
+    healed = reconcile_locked(provider=rc, at=MORNING + timedelta(minutes=1), trigger="test")
+    assert not healed.failed
+    retried = {(c.agent.provider_id, c.queue and c.queue.provider_id, c.reason) for c in healed.changes}
+    assert retried == {(c.agent.provider_id, c.queue and c.queue.provider_id, c.reason) for c in failed.changes}
+    assert rc.read_queue_presence(SUPPORT) == {JAMES: True, MARIA: True, OLENA: False}
+
+
+def test_reconcile_command_exits_1_when_a_change_failed(emulator, rc, monkeypatch):
+    emulator.configure(write_fail_rate=1.0)
+    quick = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.02), max_attempts=1)
+    monkeypatch.setattr("scheduler.management.commands.reconcile.default_provider", lambda: quick)
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("reconcile", "--at", MORNING.isoformat(), stdout=out)
+    assert error.value.returncode == 1
+    assert "failed   James Smith / Dr. Adams: True -> False (shift end: Dr. Adams front desk) [CMN-201]" in out.getvalue()

@@ -101,6 +101,7 @@ class Config:
     rate_window: float = DEFAULT_WINDOW
     token_ttl: int = 3600
     fail_rate: float = 0.0  # share of API requests answered 503, spread evenly
+    write_fail_rate: float = 0.0  # share of writes (PUT) answered 503, on top: reads still answer
     latency: float = 0.0  # seconds added to every API request
 
     def updated(self, changes) -> "Config":
@@ -112,6 +113,7 @@ class Config:
             "rate_window": lambda v: _number(v) and v > 0,
             "token_ttl": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
             "fail_rate": lambda v: _number(v) and 0 <= v <= 1,
+            "write_fail_rate": lambda v: _number(v) and 0 <= v <= 1,
             "latency": lambda v: _number(v) and v >= 0,
         }
         for key, value in changes.items():
@@ -291,7 +293,7 @@ class Emulator:
     def _answer(self, request: Request, group: str | None) -> Reply:
         limits: dict[str, str] = {}
         try:
-            self._maybe_fail()
+            self._maybe_fail(request)
             handler, match = self._route(request)
             client_id = self._client_of(request)
             limits = self._count(client_id, group)
@@ -318,9 +320,9 @@ class Emulator:
                 return handler, match
         raise not_found("path")
 
-    def _maybe_fail(self) -> None:
+    def _maybe_fail(self, request: Request) -> None:
         """Answer 503 for the configured share of requests, spread evenly so tests are repeatable."""
-        self._failure_debt += self.config.fail_rate
+        self._failure_debt += self.config.fail_rate + (self.config.write_fail_rate if request.method == "PUT" else 0)
         if self._failure_debt >= 1:
             self._failure_debt -= 1
             raise api_error(503, "CMN-201", "Service Temporary Unavailable")

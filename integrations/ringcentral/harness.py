@@ -101,7 +101,7 @@ class EmulatorProcess:
         return self._call("GET", "config").json()
 
     def configure(self, **changes) -> dict:
-        """Change faults and limits: fail_rate, latency, token_ttl, rate_limits, rate_window."""
+        """Change faults and limits: fail_rate, write_fail_rate, latency, token_ttl, rate_limits, rate_window."""
         return self._call("PATCH", "config", json=changes).json()
 
     def expire_tokens(self) -> None:

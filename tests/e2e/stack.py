@@ -29,7 +29,7 @@ def database_url() -> str:
 class Stack:
     """Workers and beats as real processes sharing a private queue; stopped (or killed) at exit."""
 
-    def __init__(self, emulator, tmp_path: Path, *, tick_seconds: int = 5):
+    def __init__(self, emulator, tmp_path: Path, *, tick_seconds: int = 5, safety_net_seconds: int | None = None):
         self.tmp_path, self.processes = tmp_path, []
         broker, backend = settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND
         if broker.startswith("sqla+"):  # the embedded broker: a private file per test
@@ -44,7 +44,8 @@ class Stack:
             "CELERY_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
             "DEBUG": "on",
         }
-        _every(tick_seconds)
+        _every("dispatch: boundaries ahead", tick_seconds)
+        _every("reconcile: safety net", safety_net_seconds or tick_seconds)
 
     def worker(self) -> subprocess.Popen:
         return self._start("worker", "--concurrency=2", "--without-gossip", "--without-mingle")
@@ -80,13 +81,11 @@ class Stack:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.tmp_path.glob("*.log")))
 
 
-def _every(seconds: int):
-    """Tick the beat entries every few seconds instead of every minute, so tests need not wait."""
+def _every(name: str, seconds: int):
+    """Tick a beat entry every few seconds instead of every minute, so tests need not wait."""
     ensure_periodic_tasks()
     interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
-    PeriodicTask.objects.filter(name__in=["reconcile: safety net", "dispatch: boundaries ahead"]).update(
-        interval=interval, crontab=None
-    )
+    PeriodicTask.objects.filter(name=name).update(interval=interval, crontab=None)
     PeriodicTasks.update_changed()
 
 

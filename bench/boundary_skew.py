@@ -1,0 +1,119 @@
+"""Boundary skew with a real Celery worker and beat: boundary instant to first and last write.
+
+Each boundary starts two one-pair shifts in different queues (two write calls). Boundaries
+are 2.5 s apart, just ahead of the dispatcher's horizon; the emulator's request log gives
+each write's time. Target: p95 of boundary-to-first-write under 1 s. `--quick`: 6 boundaries.
+"""
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+from _django import ROOT, setup
+
+FIRST_AHEAD, SPACING = 25.0, 2.5
+
+
+def schedule(count: int, start: datetime) -> dict:
+    queues, agents, shifts = [], [], []
+    for i in range(count):
+        at = start + timedelta(seconds=SPACING * i)
+        for side in (0, 1):
+            queue_id, agent_id = str(60000 + 2 * i + side), str(70000 + 2 * i + side)
+            queues.append({"id": queue_id, "name": f"Q{queue_id}"})
+            agents.append({"id": agent_id, "name": f"A{agent_id}"})
+            shifts.append(
+                {
+                    "name": f"S{i}-{side}",
+                    "queues": [queue_id],
+                    "agents": [agent_id],
+                    "days": ["mon"],
+                    "start": "00:00",
+                    "end": "01:00",
+                    "_at": at,
+                }
+            )
+    return {"timezone": "UTC", "queues": queues, "agents": agents, "shifts": shifts}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="6 boundaries, for CI's smoke run")
+    args = parser.parse_args()
+    count = 6 if args.quick else 50
+    setup("skew")
+    sys.path.insert(0, str(ROOT))
+    from integrations.ringcentral.client import RingCentralClient
+    from integrations.ringcentral.harness import EmulatorProcess
+    from scheduler.reconcile import reconcile_locked
+    from scheduler.models import Shift
+    from scheduler.schedule_format import import_schedule, parse_schedule
+    from tests.e2e.stack import Stack
+
+    start = (datetime.now(UTC) + timedelta(seconds=FIRST_AHEAD)).replace(microsecond=0)
+    document = schedule(count, start)
+    starts = {s["name"]: s.pop("_at") for s in document["shifts"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        seed = Path(tmp) / "seed.yaml"
+        seed.write_text(yaml.safe_dump(document))
+        import_schedule(parse_schedule(seed.read_text()))
+        for name, at in starts.items():
+            end = at + timedelta(hours=1)
+            Shift.objects.filter(name=name).update(
+                days="mon,tue,wed,thu,fri,sat,sun", start_time=at.time(), end_time=end.time()
+            )
+        with EmulatorProcess(seed, "--rate-limits", "off") as emulator:
+            # Everyone off before the first boundary; then the dispatcher (every 5 s) must do the rest
+            # while the every-minute safety net runs beside it, as in production.
+            rc = RingCentralClient(**emulator.client_kwargs())
+            reconcile_locked(provider=rc, trigger="bench")
+            stack = Stack(emulator, Path(tmp), tick_seconds=5, safety_net_seconds=60)
+            try:
+                stack.worker()
+                stack.beat()
+                last = start + timedelta(seconds=SPACING * (count - 1))
+                time.sleep(max(0.0, (last - datetime.now(UTC)).total_seconds() + 5))
+                writes = [r for r in emulator.requests() if r["method"] == "PUT"]
+            finally:
+                stack.stop()
+                logs = stack.logs()
+    first, last = skews(writes, count, start)
+    missing = count - len(first)
+    if not first:
+        sys.exit(f"no boundary was written: see the worker and beat logs\n{logs}")
+    print(f"boundaries: {count}, with both writes seen: {len(first)}, missing: {missing}")
+    print(
+        f"boundary -> first write: p50 {pct(first, 50):.3f} s, p95 {pct(first, 95):.3f} s, max {max(first):.3f} s "
+        f"(target p95 < 1 s)"
+    )
+    print(f"boundary -> last write:  p50 {pct(last, 50):.3f} s, p95 {pct(last, 95):.3f} s, max {max(last):.3f} s")
+    if not args.quick:
+        print(f"target met: {'yes' if not missing and pct(first, 95) < 1 else 'NO'}")
+
+
+def skews(writes: list[dict], count: int, start: datetime) -> tuple[list[float], list[float]]:
+    """Per boundary, seconds from the boundary to its first and last write."""
+    first, last = [], []
+    for i in range(count):
+        at = (start + timedelta(seconds=SPACING * i)).timestamp()
+        ids = [str(60000 + 2 * i + s) for s in (0, 1)] + [str(70000 + 2 * i + s) for s in (0, 1)]
+        times = sorted(w["at"] - at for w in writes if w["at"] >= at - 0.5 and any(f"/{x}/" in w["path"] for x in ids))
+        if len(times) >= 2:
+            first.append(times[0])
+            last.append(times[1])
+    return first, last
+
+
+def pct(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+if __name__ == "__main__":
+    main()
