@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from integrations.providers import default_provider
-from integrations.ringcentral.harness import EmulatorProcess
+from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
+from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
@@ -194,3 +195,44 @@ def test_issuing_a_feed_shows_the_link_once(bob, client):
     )
     link = next(str(m) for m in response.context["messages"] if "/feeds/agent/" in str(m)).split(": ", 1)[1]
     assert client.get(link.removeprefix("http://testserver")).status_code == 200
+
+
+def test_schedule_history_shows_who_changed_a_shift_and_the_diff(bob, client):
+    shift = Shift.objects.get(name="Support mornings")
+    form = {
+        "name": shift.name,
+        "queues": [q.pk for q in shift.queues.all()],
+        "agents": [a.pk for a in shift.agents.all()],
+        "timezone": shift.timezone,
+        "start_time": "08:00",
+        "end_time": "13:00",
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        **dict.fromkeys(["rrule", "dtstart", "valid_from", "valid_until"], ""),
+    }
+    assert client.post(f"/admin/scheduler/shift/{shift.pk}/change/", form).status_code == 302
+    page = client.get(f"/admin/scheduler/shift/{shift.pk}/history/").content.decode()
+    assert "<strong>End:</strong>" in page and "12:00:00" in page and "13:00:00" in page
+    assert ">bob</a>" in page or "bob" in page
+
+
+def test_a_supervisor_holds_an_agents_dnd_and_is_the_audited_actor(bob, client, settings, emulator):
+    emulator.reset()
+    settings.RC_SERVER_URL = emulator.url
+    for name, value in TEST_CREDENTIALS.items():
+        setattr(settings, name, value)
+    default_provider.cache_clear()
+    james = Agent.objects.get(provider_id="111111111")
+    try:
+        response = client.post(
+            "/admin/scheduler/supervision/hold/",
+            {"agent": james.pk, "dnd_status": "DoNotAcceptAnyCalls", "until": "2099-01-01 09:00"},
+            follow=True,
+        )
+        assert [str(m) for m in response.context["messages"]][0].startswith("Done:")
+        assert default_provider().read_dnd(["111111111"]) == {"111111111": "DoNotAcceptAnyCalls"}
+    finally:
+        default_provider.cache_clear()
+    override = james.overrides.get()
+    assert (override.queue, override.created_by, override.until.year) == (None, bob, 2099)
+    entry = AuditEntry.objects.get(agent=james, reason="manual override")
+    assert (entry.actor, entry.new_value, entry.outcome) == (bob, "DoNotAcceptAnyCalls", "applied")
