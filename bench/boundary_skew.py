@@ -50,8 +50,8 @@ def main():
     sys.path.insert(0, str(ROOT))
     from integrations.ringcentral.client import RingCentralClient
     from integrations.ringcentral.harness import EmulatorProcess
-    from scheduler.reconcile import reconcile_locked
     from scheduler.models import Shift
+    from scheduler.reconcile import reconcile_locked
     from scheduler.schedule_format import import_schedule, parse_schedule
     from tests.e2e.stack import Stack
 

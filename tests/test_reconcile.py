@@ -150,9 +150,7 @@ def test_a_boundary_run_reads_and_writes_only_what_changes_there(emulator, rc):
     emulator.clear_requests()
     nine = MORNING + timedelta(hours=1)  # Dr. Adams front desk starts: one pair changes
     result = reconcile_locked(provider=rc, at=nine, trigger="test", boundary=nine)
-    assert [(c.queue.provider_id, c.agent.provider_id, c.new) for c in result.changes] == [
-        ("62284876000", JAMES, True)
-    ]
+    assert [(c.queue.provider_id, c.agent.provider_id, c.new) for c in result.changes] == [("62284876000", JAMES, True)]
     reads = [r["path"] for r in emulator.requests() if r["method"] == "GET"]
     assert len(reads) == 1 and "62284876000" in reads[0]
 
@@ -180,4 +178,6 @@ def test_reconcile_command_exits_1_when_a_change_failed(emulator, rc, monkeypatc
     with pytest.raises(CommandError) as error:
         call_command("reconcile", "--at", MORNING.isoformat(), stdout=out)
     assert error.value.returncode == 1
-    assert "failed   James Smith / Dr. Adams: True -> False (shift end: Dr. Adams front desk) [CMN-201]" in out.getvalue()
+    assert (
+        "failed   James Smith / Dr. Adams: True -> False (shift end: Dr. Adams front desk) [CMN-201]" in out.getvalue()
+    )
