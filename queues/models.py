@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 class Provider(models.TextChoices):
     RINGCENTRAL = "ringcentral", "RingCentral"
+    RINGPLAN = "ringplan", "RingPlan"
 
 
 class DndStatus(models.TextChoices):
