@@ -99,14 +99,16 @@ def place_override(
         agent=agent, queue=queue, accept=accept, dnd_status=dnd_status, starts_at=at, until=until, created_by=actor
     )
     override.full_clean()  # the queue-xor-DnD rule and until > starts_at, as a ValidationError naming the field
-    with transaction.atomic():
-        # One override per value: the newest replaces any other still holding it.
-        _holding_same(override, at).update(cancelled_at=at, cancelled_by=actor)
-        override.save()
     value = accept if queue else dnd_status
-    error = _write(
-        agent, queue, value, actor=actor, provider=provider, reason=MANUAL_OVERRIDE, at=at, override=override
-    )
+    with ExitStack() as stack:
+        _pause_reconciler(stack)
+        with transaction.atomic():
+            # One override per value: the newest replaces any other still holding it.
+            _holding_same(override, at).update(cancelled_at=at, cancelled_by=actor)
+            override.save()
+        error = _write(
+            agent, queue, value, actor=actor, provider=provider, reason=MANUAL_OVERRIDE, at=at, override=override
+        )
     what = _what(agent, queue, value, actor)
     when = _when(until, at, plan)
     if error is None:

@@ -1,5 +1,6 @@
 """Overrides through queues.overrides against a real emulator: written at once, audited, held by the reconciler."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, CallQueue, Override, QueueMembership
 from queues.overrides import cancel_override, default_until, describe_error, place_override
+from scheduler.locks import lease
 from scheduler.models import TimeOff
 from scheduler.reconcile import reconcile_locked
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
@@ -193,9 +195,10 @@ def test_provider_errors_are_put_in_words(error, words):
 
 
 def test_an_override_is_still_written_when_a_reconcile_run_holds_the_lease_too_long(emulator, rc, james, monkeypatch):
-    from scheduler.locks import lease
-
-    monkeypatch.setattr("queues.overrides.LEASE_WAIT", 0.1)
+    monkeypatch.setattr("queues.overrides.LEASE_WAIT", 0.3)
     with lease("reconcile"):
+        started = time.monotonic()
         outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc)
+        waited = time.monotonic() - started
     assert outcome.applied and rc.read_queue_presence(SUPPORT)[JAMES] is False
+    assert waited >= 0.3  # it waited for the run in flight before writing without it
