@@ -375,6 +375,7 @@ def test_the_control_api_answers_loopback_clients_only():
 
 def test_flags_set_limits_faults_tokens_and_the_owner(start_emulator):
     flags = ["--rate-limits", "off", "--rate-window", "5", "--token-ttl", "60", "--fail-rate", "0.5", "--latency", "0"]
+    flags += ["--write-fail-rate", "0.25"]
     emulator = start_emulator(*flags, "--owner", MARIA)
 
     assert emulator.config() == {
@@ -382,6 +383,7 @@ def test_flags_set_limits_faults_tokens_and_the_owner(start_emulator):
         "rate_window": 5.0,
         "token_ttl": 60,
         "fail_rate": 0.5,
+        "write_fail_rate": 0.25,
         "latency": 0.0,
     }
     emulator.configure(fail_rate=0.0)

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from integrations.ringcentral.emulator import Account, Config, Credentials, Emulator, make_server
 from scheduler.schedule_format import ScheduleFormatError, read_schedule_file
 
-CONFIG_OPTIONS = ("rate_limits", "rate_window", "token_ttl", "fail_rate", "latency")
+CONFIG_OPTIONS = ("rate_limits", "rate_window", "token_ttl", "fail_rate", "write_fail_rate", "latency")
 
 
 def on_off(value: str) -> bool:
@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS")
         parser.add_argument("--token-ttl", type=int, default=3600, metavar="SECONDS")
         parser.add_argument("--fail-rate", type=float, default=0.0, help="Share of API requests answered 503.")
+        parser.add_argument("--write-fail-rate", type=float, default=0.0, help="Share of writes (PUT) answered 503.")
         parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS")
 
     def handle(self, *args, **options):
