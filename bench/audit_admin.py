@@ -115,6 +115,7 @@ def main() -> int:
         "agent's history": history,
         "agent's history, one month": f"{history}&created_at__year=2026&created_at__month=3",
         "failed, by reason": "/admin/queues/auditentry/?outcome__exact=failed&reason=drift",
+        "search by agent name": f"/admin/queues/auditentry/?q={agent.name}",
     }  # fmt: skip
     slow = False
     for name, page in pages.items():

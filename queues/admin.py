@@ -6,7 +6,7 @@ from functools import cached_property
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -142,13 +142,23 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "actor_name",
     ]
     list_filter = ["outcome", ReasonFilter, "queue", "agent", "actor"]
-    search_fields = ["=agent__provider_id", "=queue__provider_id", "agent__name", "queue__name", "api_call"]
+    search_fields = ["agent__name", "queue__name"]  # see get_search_results
+    search_help_text = "An agent's or queue's name or provider id, or a provider error code."
     date_hierarchy = "created_at"
     list_select_related = ["agent", "queue", "actor"]
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names are matched in the small agent and queue tables first, so the log is read through its indexes."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        agents = Agent.objects.filter(Q(name__icontains=term) | Q(provider_id=term)).values("pk")
+        queues = CallQueue.objects.filter(Q(name__icontains=term) | Q(provider_id=term)).values("pk")
+        return queryset.filter(Q(agent__in=agents) | Q(queue__in=queues) | Q(error_code=term)), False
 
     @admin.display(description="actor", ordering="actor")
     def actor_name(self, entry):

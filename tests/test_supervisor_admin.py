@@ -236,3 +236,18 @@ def test_a_supervisor_holds_an_agents_dnd_and_is_the_audited_actor(bob, client, 
     assert (override.queue, override.created_by, override.until.year) == (None, bob, 2099)
     entry = AuditEntry.objects.get(agent=james, reason="manual override")
     assert (entry.actor, entry.new_value, entry.outcome) == (bob, "DoNotAcceptAnyCalls", "applied")
+
+
+def test_the_audit_search_finds_an_agents_or_queues_rows_by_name_or_id(bob, client):
+    james, maria = Agent.objects.get(provider_id="111111111"), Agent.objects.get(provider_id="222222222")
+    support = CallQueue.objects.get(provider_id="1081167000")
+    _audit(reason="drift correction", agent=james)
+    _audit(reason="drift correction", agent=maria, queue=support)
+    _audit(reason="drift correction", agent=maria, error_code="CMN-408")
+    search = lambda term: {  # noqa: E731
+        (r.agent.provider_id, r.queue_id)
+        for r in client.get(f"/admin/queues/auditentry/?q={term}").context["cl"].result_list
+    }
+    assert search("james") == {("111111111", None)}
+    assert search("1081167000") == {("222222222", support.pk)}
+    assert len(client.get("/admin/queues/auditentry/?q=CMN-408").context["cl"].result_list) == 1
