@@ -7,6 +7,7 @@ import pytest
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
+from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
 SAMPLES_SEED = Path(__file__).parent / "ringcentral_samples" / "seed.yaml"
 # Real limit counts over a 1 s window: rate limiting is on, and waiting it out stays cheap.
@@ -56,3 +57,24 @@ def make_client():
 def rc_client(emulator, make_client):
     """A client for the session's emulator (reset to its seed)."""
     return make_client(emulator)
+
+
+@pytest.fixture(scope="session")
+def demo_emulator_process():
+    """One emulator seeded with the demo schedule, limits off, for tests of the reconciler and overrides."""
+    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+        yield process
+
+
+@pytest.fixture
+def demo_emulator(demo_emulator_process, db):
+    """The demo emulator back at its seed, and the demo schedule in the database."""
+    demo_emulator_process.reset()
+    import_schedule(read_schedule_file(DEMO_SCHEDULE))
+    return demo_emulator_process
+
+
+@pytest.fixture
+def demo_rc(demo_emulator, make_client):
+    """A client for the demo emulator that gives up quickly (tests should not wait for backoff)."""
+    return make_client(demo_emulator, max_attempts=2)

@@ -1,4 +1,4 @@
-"""Overrides through queues.overrides against a real emulator: written at once, audited, held by the reconciler."""
+"""Overrides through queues.overrides against a real demo_emulator: written at once, audited, held by the reconciler."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -7,15 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 
 from integrations.base import ProviderError
-from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
-from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, CallQueue, Override, QueueMembership
 from queues.overrides import cancel_override, default_until, describe_error, place_override
 from scheduler.locks import lease
 from scheduler.models import TimeOff
 from scheduler.reconcile import reconcile_locked
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
 MORNING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # Tue 08:00 New York: Support mornings start
 NOON = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 12:00 New York
@@ -23,26 +19,8 @@ SUPPORT, ADAMS, DEMO_QUEUE = "1081167000", "62284876000", "61986637000"
 JAMES, MARIA = "111111111", "222222222"
 
 
-@pytest.fixture(scope="module")
-def emulator_process():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
-        yield process
-
-
 @pytest.fixture
-def emulator(emulator_process, db):
-    emulator_process.reset()
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
-    return emulator_process
-
-
-@pytest.fixture
-def rc(emulator):
-    return RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05), max_attempts=2)
-
-
-@pytest.fixture
-def james(emulator):
+def james(demo_emulator):
     agent = Agent.objects.get(provider_id=JAMES)
     agent.user = User.objects.create_user("james", password="x-Secret-42")
     agent.save()
@@ -53,8 +31,8 @@ def queue(provider_id):
     return CallQueue.objects.get(provider_id=provider_id)
 
 
-def puts(emulator):
-    return [r["path"].split("/restapi/v1.0/account/~/")[-1] for r in emulator.requests() if r["method"] == "PUT"]
+def puts(demo_emulator):
+    return [r["path"].split("/restapi/v1.0/account/~/")[-1] for r in demo_emulator.requests() if r["method"] == "PUT"]
 
 
 @pytest.mark.parametrize(
@@ -75,15 +53,15 @@ def test_default_until_stops_at_time_off(james):
     assert default_until(agent=james, at=MORNING) == MORNING + timedelta(minutes=20)
 
 
-def test_a_toggle_is_written_at_once_through_the_agents_own_call_and_audited(emulator, rc, james):
-    reconcile_locked(provider=rc, at=MORNING, trigger="test")
-    emulator.clear_requests()
+def test_a_toggle_is_written_at_once_through_the_agents_own_call_and_audited(demo_emulator, demo_rc, james):
+    reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
+    demo_emulator.clear_requests()
     at = MORNING + timedelta(hours=1, minutes=30)
-    outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc, at=at)
+    outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc, at=at)
     assert outcome.applied and outcome.error is None
     assert outcome.message == "Done: you are not taking Support calls until 12:00, when Support mornings ends."
-    assert puts(emulator) == [f"extension/{JAMES}/call-queue-presence"]
-    assert rc.read_queue_presence(SUPPORT)[JAMES] is False
+    assert puts(demo_emulator) == [f"extension/{JAMES}/call-queue-presence"]
+    assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is False
     row = AuditEntry.objects.get(reason="manual override")
     assert (row.actor, row.agent, row.queue, row.field) == (james.user, james, queue(SUPPORT), "acceptCalls")
     assert (row.old_value, row.new_value, row.outcome) == ("true", "false", "applied")
@@ -91,58 +69,62 @@ def test_a_toggle_is_written_at_once_through_the_agents_own_call_and_audited(emu
     assert outcome.override.until == NOON and outcome.override.created_by == james.user
 
 
-def test_an_override_holds_across_reconcile_runs_until_it_expires(emulator, rc, james):
-    reconcile_locked(provider=rc, at=MORNING, trigger="test")
+def test_an_override_holds_across_reconcile_runs_until_it_expires(demo_emulator, demo_rc, james):
+    reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
     at = MORNING + timedelta(minutes=10)
     outcome = place_override(
         agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, until=at + timedelta(minutes=30),
-        provider=rc, at=at,
+        provider=demo_rc, at=at,
     )  # fmt: skip
     assert outcome.applied
-    emulator.clear_requests()
+    demo_emulator.clear_requests()
     for minutes in (1, 15, 29):
-        held = reconcile_locked(provider=rc, at=at + timedelta(minutes=minutes), trigger="test")
+        held = reconcile_locked(provider=demo_rc, at=at + timedelta(minutes=minutes), trigger="test")
         assert (held.writes, held.changes) == (0, [])
-    assert puts(emulator) == [] and rc.read_queue_presence(SUPPORT)[JAMES] is False
-    released = reconcile_locked(provider=rc, at=at + timedelta(minutes=30), trigger="test")
+    assert puts(demo_emulator) == [] and demo_rc.read_queue_presence(SUPPORT)[JAMES] is False
+    released = reconcile_locked(provider=demo_rc, at=at + timedelta(minutes=30), trigger="test")
     assert [(c.agent.provider_id, c.reason, c.new) for c in released.changes] == [
         (JAMES, "shift start: Support mornings", True)
     ]
-    assert rc.read_queue_presence(SUPPORT)[JAMES] is True
+    assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is True
 
 
-def test_a_failed_write_keeps_the_override_says_so_and_the_reconciler_retries(emulator, rc, james):
-    reconcile_locked(provider=rc, at=MORNING, trigger="test")
-    emulator.configure(fail_rate=1.0)
-    outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc, at=MORNING)
+def test_a_failed_write_keeps_the_override_says_so_and_the_reconciler_retries(demo_emulator, demo_rc, james):
+    reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
+    demo_emulator.configure(fail_rate=1.0)
+    outcome = place_override(
+        agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc, at=MORNING
+    )
     assert not outcome.applied and outcome.error.status == 503
     assert outcome.message.startswith("Not done: RingCentral is busy, we will retry (CMN-201, HTTP 503).")
     assert Override.objects.active(MORNING).get() == outcome.override
     failed = AuditEntry.objects.get(reason="manual override")
     assert (failed.outcome, failed.error_code) == ("failed", "CMN-201")
-    emulator.configure(fail_rate=0.0)
-    retried = reconcile_locked(provider=rc, at=MORNING + timedelta(minutes=1), trigger="test")
+    demo_emulator.configure(fail_rate=0.0)
+    retried = reconcile_locked(provider=demo_rc, at=MORNING + timedelta(minutes=1), trigger="test")
     assert [(c.reason, c.new, c.outcome) for c in retried.changes] == [("manual override", False, "applied")]
 
 
-def test_a_non_editable_queue_goes_through_the_queues_own_call(emulator, rc):
+def test_a_non_editable_queue_goes_through_the_queues_own_call(demo_emulator, demo_rc):
     maria = Agent.objects.get(provider_id=MARIA)
     supervisor = User.objects.create_user("boss", is_staff=True)
-    emulator.clear_requests()
-    outcome = place_override(agent=maria, actor=supervisor, queue=queue(DEMO_QUEUE), accept=True, provider=rc, at=NOON)
+    demo_emulator.clear_requests()
+    outcome = place_override(
+        agent=maria, actor=supervisor, queue=queue(DEMO_QUEUE), accept=True, provider=demo_rc, at=NOON
+    )
     assert outcome.applied and outcome.message.startswith("Done: Maria Lopez is taking Demo call queue calls until")
-    assert puts(emulator) == [f"call-queues/{DEMO_QUEUE}/presence"]
+    assert puts(demo_emulator) == [f"call-queues/{DEMO_QUEUE}/presence"]
     assert AuditEntry.objects.get().field == "acceptCurrentQueueCalls"
 
 
-def test_step_away_and_back_write_dnd_and_replace_each_other(emulator, rc, james):
+def test_step_away_and_back_write_dnd_and_replace_each_other(demo_emulator, demo_rc, james):
     away = place_override(
-        agent=james, actor=james.user, dnd_status="DoNotAcceptDepartmentCalls", provider=rc, at=MORNING
+        agent=james, actor=james.user, dnd_status="DoNotAcceptDepartmentCalls", provider=demo_rc, at=MORNING
     )
-    assert away.applied and rc.read_dnd([JAMES]) == {JAMES: "DoNotAcceptDepartmentCalls"}
+    assert away.applied and demo_rc.read_dnd([JAMES]) == {JAMES: "DoNotAcceptDepartmentCalls"}
     assert away.message.startswith("Done: you are away (do not accept queue calls) until")
-    back = place_override(agent=james, actor=james.user, dnd_status="TakeAllCalls", provider=rc, at=MORNING)
-    assert back.applied and rc.read_dnd([JAMES]) == {JAMES: "TakeAllCalls"}
+    back = place_override(agent=james, actor=james.user, dnd_status="TakeAllCalls", provider=demo_rc, at=MORNING)
+    assert back.applied and demo_rc.read_dnd([JAMES]) == {JAMES: "TakeAllCalls"}
     away.override.refresh_from_db()
     assert away.override.cancelled_by == james.user
     assert list(Override.objects.active(MORNING)) == [back.override]
@@ -151,32 +133,32 @@ def test_step_away_and_back_write_dnd_and_replace_each_other(emulator, rc, james
     assert [r.field for r in AuditEntry.objects.all()] == ["dndStatus", "dndStatus"]
 
 
-def test_cancel_writes_the_schedules_value_back_at_once(emulator, rc, james):
-    reconcile_locked(provider=rc, at=MORNING, trigger="test")
-    placed = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc)
+def test_cancel_writes_the_schedules_value_back_at_once(demo_emulator, demo_rc, james):
+    reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
+    placed = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc)
     # now (the real clock) is whatever it is; the schedule's value then is what must come back
     from queues.selectors import agent_plan
 
     now = placed.override.starts_at
     wanted = agent_plan(james, start=now - timedelta(days=2), end=now + timedelta(days=1)).value(now, SUPPORT)
-    cancelled = cancel_override(placed.override, actor=james.user, provider=rc)
+    cancelled = cancel_override(placed.override, actor=james.user, provider=demo_rc)
     assert cancelled.applied and cancelled.message.startswith("Cancelled: back on the schedule")
-    assert rc.read_queue_presence(SUPPORT)[JAMES] is wanted
+    assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is wanted
     placed.override.refresh_from_db()
     assert placed.override.cancelled_by == james.user and not Override.objects.active(now).exists()
     assert AuditEntry.objects.filter(reason="manual override cancelled", outcome="applied").count() == 1
-    again = cancel_override(placed.override, actor=james.user, provider=rc)
+    again = cancel_override(placed.override, actor=james.user, provider=demo_rc)
     assert not again.applied and "already cancelled" in again.message
 
 
-def test_a_placed_override_is_remembered_so_the_next_run_writes_nothing(emulator, rc, james):
-    reconcile_locked(provider=rc, at=MORNING, trigger="test")
-    place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc, at=MORNING)
+def test_a_placed_override_is_remembered_so_the_next_run_writes_nothing(demo_emulator, demo_rc, james):
+    reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
+    place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc, at=MORNING)
     membership = QueueMembership.objects.get(agent=james, queue__provider_id=SUPPORT)
     assert (membership.accepting, membership.planned) == (False, False)
-    emulator.clear_requests()
-    after = reconcile_locked(provider=rc, at=MORNING + timedelta(minutes=1), trigger="test")
-    assert (after.writes, after.changes, puts(emulator)) == (0, [], [])
+    demo_emulator.clear_requests()
+    after = reconcile_locked(provider=demo_rc, at=MORNING + timedelta(minutes=1), trigger="test")
+    assert (after.writes, after.changes, puts(demo_emulator)) == (0, [], [])
 
 
 @pytest.mark.parametrize(
@@ -194,11 +176,13 @@ def test_provider_errors_are_put_in_words(error, words):
     assert describe_error(error).startswith(words)
 
 
-def test_an_override_is_still_written_when_a_reconcile_run_holds_the_lease_too_long(emulator, rc, james, monkeypatch):
+def test_an_override_is_still_written_when_a_reconcile_run_holds_the_lease_too_long(
+    demo_emulator, demo_rc, james, monkeypatch
+):
     monkeypatch.setattr("queues.overrides.LEASE_WAIT", 0.3)
     with lease("reconcile"):
         started = time.monotonic()
-        outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=rc)
+        outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc)
         waited = time.monotonic() - started
-    assert outcome.applied and rc.read_queue_presence(SUPPORT)[JAMES] is False
+    assert outcome.applied and demo_rc.read_queue_presence(SUPPORT)[JAMES] is False
     assert waited >= 0.3  # it waited for the run in flight before writing without it
