@@ -89,7 +89,12 @@ def _placer(start: datetime, end: datetime, tz: ZoneInfo):
     def place(s: datetime, e: datetime, label: str, kind: str) -> Bar:
         s, e = max(s, start), min(e, end)
         x = (s - start).total_seconds() / total * 100
-        local = f"{s.astimezone(tz):%a %H:%M}–{e.astimezone(tz):%H:%M}"
+        ls, le = s.astimezone(tz), e.astimezone(tz)
+        local = (
+            f"{ls:%a %H:%M}–{le:%H:%M}"
+            if ls.date() == le.date() or le.time() == time() and (le - ls).days < 1
+            else f"{ls:%a %H:%M}–{le:%a %H:%M}"
+        )
         width = (e - s).total_seconds() / total * 100
         fits = int(width * CHARS_PER_PERCENT)
         text = label if len(label) <= fits else (label[: fits - 1] + "…" if fits > 3 else "")

@@ -251,3 +251,11 @@ def test_the_audit_search_finds_an_agents_or_queues_rows_by_name_or_id(bob, clie
     assert search("james") == {("111111111", None)}
     assert search("1081167000") == {("222222222", support.pk)}
     assert len(client.get("/admin/queues/auditentry/?q=CMN-408").context["cl"].result_list) == 1
+
+
+def test_the_timeline_shows_time_off_of_the_queues_agents(bob, client):
+    support = CallQueue.objects.get(provider_id="1081167000")
+    page = client.get(f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-12-21&days=7&tz=UTC")
+    text = page.content.decode()
+    assert "Maria Lopez: time off" in text and 'class="bar time-off"' in text
+    assert "Holiday (Thu 05:00–Sun 05:00)" in text  # 24-27 December in New York, shown in UTC
