@@ -89,18 +89,19 @@ def _placer(start: datetime, end: datetime, tz: ZoneInfo):
     def place(s: datetime, e: datetime, label: str, kind: str) -> Bar:
         s, e = max(s, start), min(e, end)
         x = (s - start).total_seconds() / total * 100
-        ls, le = s.astimezone(tz), e.astimezone(tz)
-        local = (
-            f"{ls:%a %H:%M}–{le:%H:%M}"
-            if ls.date() == le.date() or le.time() == time() and (le - ls).days < 1
-            else f"{ls:%a %H:%M}–{le:%a %H:%M}"
-        )
+        local = _span(s.astimezone(tz), e.astimezone(tz))
         width = (e - s).total_seconds() / total * 100
         fits = int(width * CHARS_PER_PERCENT)
         text = label if len(label) <= fits else (label[: fits - 1] + "…" if fits > 3 else "")
         return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round(width, 3), text)
 
     return place
+
+
+def _span(start: datetime, end: datetime) -> str:
+    """'Tue 08:00–12:00', or with the end's day when it ends on a later day (a midnight end is the same day's)."""
+    same_day = start.date() == end.date() or (end.time() == time() and end - start < timedelta(days=1))
+    return f"{start:%a %H:%M}–{end:%H:%M}" if same_day else f"{start:%a %H:%M}–{end:%a %H:%M}"
 
 
 def _ticks(day: date, days: int, tz: ZoneInfo, place) -> list[tuple[float, str]]:
