@@ -19,6 +19,7 @@ SUPERVISOR_PERMISSIONS = [
     ("queues", "change_agent"),  # off-shift DnD and the receptionist login
     ("queues", "view_queuemembership"),
     ("queues", "view_override"),
+    ("queues", "change_override"),  # only to cancel one (queues/admin_overrides.py); the form stays read-only
     ("queues", "view_auditentry"),
     ("queues", "view_reconcilerun"),
 ]
