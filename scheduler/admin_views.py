@@ -52,11 +52,13 @@ def _require(request, perm: str):
 
 
 def board(request, model_admin, panel=False):
-    """The now board; ?panel=1 renders only the table, which the page polls."""
+    """The now board; the page polls board/panel/ (the table alone) every ?refresh= seconds (default 15)."""
     _require(request, "view_board")
     at = timezone.now()
     template = "board_panel.html" if panel else "board.html"
-    return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at)
+    refresh = _int_param(request, "refresh", 15, 2, 600)
+    return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at,
+                 refresh=refresh)  # fmt: skip
 
 
 def timeline(request, model_admin):
@@ -245,7 +247,7 @@ def _int_param(request, name: str, default: int, low: int, high: int) -> int:
     try:
         return max(low, min(high, int(request.GET.get(name, default))))
     except ValueError:
-        messages.error(request, f"{name}: a whole number of days from {low} to {high}; showing {default}.")
+        messages.error(request, f"{name}: give a whole number from {low} to {high}; using {default}.")
         return default
 
 

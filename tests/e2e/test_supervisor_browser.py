@@ -10,12 +10,12 @@ from django.contrib.auth.models import Group
 
 from integrations.providers import default_provider
 from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
-from queues.models import AuditEntry
+from queues.models import Agent, AuditEntry, QueueMembership
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
 pytestmark = pytest.mark.slow
-SUPPORT, JAMES = "1081167000", "111111111"
+SUPPORT, JAMES, OLENA = "1081167000", "111111111", "333333333"
 PASSWORD = "pw-bob-browser-123"
 
 
@@ -87,6 +87,16 @@ def test_a_supervisor_runs_the_team_from_the_admin(page, live_server, supervisor
     assert "held off until" in james_row.inner_text()
     assert "no" in james_row.locator("td").nth(2).inner_text()
     screenshot(page, "board-after-hold")
+
+    # The board refreshes itself: a presence read elsewhere shows up without reloading the page.
+    page.goto(f"{live_server.url}/admin/scheduler/supervision/board/?refresh=2")
+    page.evaluate("window.notReloaded = true")
+    olena = Agent.objects.get(provider_id=OLENA)
+    QueueMembership.objects.filter(agent=olena, queue__provider_id=SUPPORT).update(accepting=None, observed_at=None)
+    olena_cells = f"table[data-queue='{SUPPORT}'] tr:has-text('Olena Kovalenko') td"
+    page.wait_for_selector(f"{olena_cells}:has-text('unknown')", timeout=10_000)
+    assert page.evaluate("window.notReloaded") is True
+    screenshot(page, "board-refreshed")
 
     client = default_provider()
     assert client.read_queue_presence(SUPPORT)[JAMES] is False
