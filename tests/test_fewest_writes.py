@@ -1,7 +1,7 @@
 """A boundary that flips 600 pairs across 40 queues and 200 agents is written in the exact minimum of calls."""
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
