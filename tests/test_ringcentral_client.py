@@ -234,6 +234,15 @@ def test_refused_credentials_are_a_permanent_error_without_retries(emulator, mak
     assert statuses(emulator) == [401]
 
 
+def test_a_refused_login_is_not_asked_again_for_every_call(emulator, make_client):
+    client = make_client(emulator, client_secret="wrong")
+    for queue_id in (DEMO_QUEUE, DEMO_QUEUE, DEMO_QUEUE):
+        with pytest.raises(ProviderError) as error:
+            client.read_queue(queue_id)
+        assert error.value.code == "OAU-153"
+    assert statuses(emulator) == [401]  # one login attempt: the Auth budget is 5 a minute
+
+
 def test_it_never_shows_the_jwt_or_the_token(emulator, caplog, make_client):
     caplog.set_level(logging.DEBUG)
     client = make_client(emulator)

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 - a path, not a secret
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+LOGIN_REFUSED_FOR = 60.0  # seconds a refused login is answered from memory
 ACCOUNT = "/restapi/v1.0/account/~"
 BATCH_LIMIT = 30  # extensions per batch presence read, RingCentral's maximum
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -81,6 +82,7 @@ class RingCentralClient(Provider):
         self._jwt = jwt
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
+        self._refused: tuple[ProviderError, float] | None = None  # a permanent login refusal, until when
         self._session = requests.Session()
         # One budget per app and user, as RingCentral counts them; the hash keeps the JWT out of Redis keys.
         scope = hashlib.sha256(f"{self.server_url}|{client_id}|{jwt}".encode()).hexdigest()[:16]
@@ -260,10 +262,23 @@ class RingCentralClient(Provider):
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
 
     def _bearer(self) -> "_BearerAuth":
-        """Bearer auth for the next request, logging in first when the cached token is missing or about to expire."""
+        """Bearer auth for the next request, logging in first when the cached token is missing or about to expire.
+
+        A login refused for good (wrong credentials) is remembered for a while and raised again
+        without asking: the Auth group allows 5 requests a minute, and every other call would
+        otherwise spend one on the same refusal.
+        """
         with self._token_lock:
+            if self._refused and time.monotonic() < self._refused[1]:
+                raise self._refused[0]
             if self._token is None or not self._token.fresh():
-                self._token = self._log_in()
+                try:
+                    self._token = self._log_in()
+                except ProviderError as error:
+                    if error.permanent:
+                        self._refused = (error, time.monotonic() + LOGIN_REFUSED_FOR)
+                    raise
+            self._refused = None
             return _BearerAuth(self._token.value)
 
     def _log_in(self) -> _Token:
