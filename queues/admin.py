@@ -82,6 +82,19 @@ class QueueMembershipAdmin(admin.ModelAdmin):
     list_select_related = ["queue", "agent"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen, never added, changed or deleted here, by anyone (superusers too)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most COUNT_CAP rows, so a page of a million-row history never scans it all.
 
@@ -127,7 +140,7 @@ class ReasonFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The append-only history: read-only for everyone, and quick at a million rows."""
 
     list_display = [
@@ -171,18 +184,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
             context["drilldown"] = date_drilldown(context["cl"])
         return response
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Override)
-class OverrideAdmin(admin.ModelAdmin):
+class OverrideAdmin(ReadOnlyAdmin):
     """Overrides are placed from the hold page (or the receptionist pages), so they are audited; here they are read."""
 
     list_display = ["agent", "queue", "accept", "dnd_status", "starts_at", "until", "created_by", "cancelled_at"]
@@ -191,32 +195,14 @@ class OverrideAdmin(admin.ModelAdmin):
     list_select_related = ["agent", "queue", "created_by"]
     date_hierarchy = "starts_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReconcileRun)
-class ReconcileRunAdmin(admin.ModelAdmin):
+class ReconcileRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "at", "trigger", "writes", "failures", "finished_at"]
     list_filter = ["trigger"]
     date_hierarchy = "started_at"
     show_full_result_count = False
     paginator = CappedCountPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def date_drilldown(cl) -> dict:

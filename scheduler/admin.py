@@ -7,6 +7,8 @@ from django.urls import path
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from queues.admin import ReadOnlyAdmin
+
 from . import admin_views, recurrence
 from .models import Shift, Supervision, TimeOff
 from .roster_import import ShiftResource
@@ -100,7 +102,7 @@ class TimeOffAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Supervision)
-class SupervisionAdmin(admin.ModelAdmin):
+class SupervisionAdmin(ReadOnlyAdmin):
     """Not a table: the entry point of the supervisors' pages (now board, timeline, coverage, plan, hold)."""
 
     def get_urls(self):
@@ -129,12 +131,3 @@ class SupervisionAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
