@@ -316,6 +316,17 @@ def test_it_retries_connection_errors_then_says_try_later(refused_url):
     assert "ConnectionError" in str(error.value)
 
 
+def test_an_unreachable_server_fails_the_next_calls_at_once(refused_url):
+    slow = RingCentralClient(refused_url, "id", "secret", "jwt", store=InProcessStore(), backoff=(0.2, 0.2))
+    with pytest.raises(ProviderError):
+        slow.read_queue(DEMO_QUEUE)  # every retry refused: about a second of backoff
+    started = time.monotonic()
+    for _ in range(3):
+        with pytest.raises(ProviderError, match="unreachable"):
+            slow.read_queue(DEMO_QUEUE)
+    assert time.monotonic() - started < 0.1
+
+
 @pytest.fixture
 def refused_url():
     """A local URL whose port was free a moment ago, so connecting to it is refused."""

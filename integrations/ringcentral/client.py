@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 - a path, not a secret
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LOGIN_REFUSED_FOR = 60.0  # seconds a refused login is answered from memory
+UNREACHABLE_FOR = 20.0  # seconds a server that failed every retry is taken as down
 ACCOUNT = "/restapi/v1.0/account/~"
 BATCH_LIMIT = 30  # extensions per batch presence read, RingCentral's maximum
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -83,6 +84,7 @@ class RingCentralClient(Provider):
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._refused: tuple[ProviderError, float] | None = None  # a permanent login refusal, until when
+        self._unreachable: tuple[ProviderError, float] | None = None  # connection failures, until when
         self._session = requests.Session()
         # One budget per app and user, as RingCentral counts them; the hash keeps the JWT out of Redis keys.
         scope = hashlib.sha256(f"{self.server_url}|{client_id}|{jwt}".encode()).hexdigest()[:16]
@@ -209,6 +211,8 @@ class RingCentralClient(Provider):
 
     def _request(self, method: str, path: str, *, params=None, json=None, data=None) -> requests.Response:
         """Send one API call with auth, pacing and retries; ProviderError unless it succeeded."""
+        if self._unreachable and time.monotonic() < self._unreachable[1]:
+            raise self._unreachable[0]  # the server just failed every retry: do not make each caller wait again
         group = group_for(method, path)
         renewed = path == TOKEN_PATH  # the token endpoint has no bearer token to renew
         for attempt in range(1, self.max_attempts + 1):
@@ -217,9 +221,12 @@ class RingCentralClient(Provider):
                 response = self._attempt(method, path, group, params=params, json=json, data=data)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last:
-                    raise ProviderError(f"{method} {path}: {type(error).__name__}", permanent=False) from error
+                    down = ProviderError(f"RingCentral unreachable: {type(error).__name__}", permanent=False)
+                    self._unreachable = (down, time.monotonic() + UNREACHABLE_FOR)
+                    raise down from error
                 self._retry_later(method, path, type(error).__name__, self._backoff(attempt))
                 continue
+            self._unreachable = None
             if response.status_code == 401 and not renewed:
                 self._token, renewed = None, True  # revoked or expired early: log in again, once
                 continue
