@@ -45,10 +45,10 @@ format: install ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 bench: install ## benchmarks at full size; they print their figures
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 bench-smoke: install ## benchmarks at smoke size, as CI runs them
-	@for script in bench/*.py; do echo "== $$script --quick"; $(PY) $$script --quick || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script --quick"; $(PY) $$script --quick || exit 1; done
 
 clean: ## remove the virtualenv and local state (SQLite files)
 	rm -rf $(VENV) var
