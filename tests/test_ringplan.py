@@ -249,6 +249,7 @@ def test_the_listener_reconnects_after_the_emulator_restarts_and_loses_nothing_s
                 (status_of(JANE), status_of(OMAR), status_of(LI))
                 == ("After restart 3", "After restart 4", "After restart 2")
             ),
+            timeout=30,  # the listener's reconnect backoff plus a loaded CI machine
             what="every status sent after the reconnect",
         )
         assert running.listener.sessions == 2 and running.error is None
