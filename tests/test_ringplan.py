@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from integrations.base import ProviderError
 from integrations.models import External, IdentityKind, LiveStatus, ProviderIdentity
@@ -216,6 +217,33 @@ def test_an_older_status_does_not_overwrite_a_newer_one(emulator, roster):
         emulator.send_status(OMAR, "Available")
         wait_for(lambda: status_of(OMAR) == "Available", what="marker status")
     assert status_of(JANE) == "Busy"
+
+
+def test_an_agents_first_statuses_arriving_together_keep_the_newest(roster):
+    """Socket.IO runs each event's handler on its own thread: two first events race to insert."""
+    from datetime import UTC, datetime, timedelta
+
+    from integrations.ringplan.status import StatusUpdate, live_status_store
+
+    base = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+    updates = [StatusUpdate(OMAR, f"Status {n}", base + timedelta(seconds=n)) for n in range(8)]
+    barrier, errors = threading.Barrier(len(updates)), []
+
+    def store(update):
+        barrier.wait()
+        try:
+            live_status_store(update)
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store, args=(u,)) for u in updates]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and status_of(OMAR) == "Status 7"
 
 
 def test_a_refused_key_stops_the_listener_with_a_clear_error(emulator):

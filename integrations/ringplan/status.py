@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import External, IdentityKind, LiveStatus, ProviderIdentity
+from queues.models import Agent
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,10 @@ def live_status_store(update: StatusUpdate) -> bool:
         logger.info("RingPlan status for contact %s, mapped to no agent: ignored", update.user_id)
         return False
     with transaction.atomic():
-        current = LiveStatus.objects.select_for_update().filter(agent=identity.agent).first()
+        # Lock the agent, not the status row: an agent's first two events arrive on two threads,
+        # and a lock on a row that does not exist yet stops neither insert.
+        Agent.objects.select_for_update().get(pk=identity.agent_id)
+        current = LiveStatus.objects.filter(agent=identity.agent).first()
         if current is not None and current.updated_at > update.at:
             return False  # an older event arriving late must not overwrite a newer status
         LiveStatus.objects.update_or_create(
