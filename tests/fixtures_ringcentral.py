@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
+from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
@@ -78,3 +79,17 @@ def demo_emulator(demo_emulator_process, db):
 def demo_rc(demo_emulator, make_client):
     """A client for the demo emulator that gives up quickly (tests should not wait for backoff)."""
     return make_client(demo_emulator, max_attempts=2)
+
+
+@pytest.fixture
+def point_app_at(settings):
+    """point_app_at(emulator, **settings): the product's RC_* settings and default_provider() on an emulator."""
+
+    def point(emulator, **overrides):
+        settings.RC_SERVER_URL = emulator.url
+        for name, value in (TEST_CREDENTIALS | overrides).items():
+            setattr(settings, name, value)
+        default_provider.cache_clear()
+
+    yield point
+    default_provider.cache_clear()

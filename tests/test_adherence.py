@@ -127,9 +127,8 @@ def test_a_client_can_be_passed_in(demo, ringostat):
     assert len(adherence_report(first=MONDAY, last=MONDAY, client=client).rows) == 3
 
 
-def test_calls_handled_are_shown_beside_adherence(demo, settings):
-    from integrations.providers import default_provider
-    from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
+def test_calls_handled_are_shown_beside_adherence(demo, point_app_at):
+    from integrations.ringcentral.harness import EmulatorProcess
 
     with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as rc:
         rc.add_call_log(
@@ -139,15 +138,9 @@ def test_calls_handled_are_shown_beside_adherence(demo, settings):
                 {"id": "c", "startTime": "2026-11-23T14:00:00Z", "result": "Accepted", "extension": {"id": 222222222}},
             ]
         )
-        settings.RC_SERVER_URL = rc.url
-        for name, value in TEST_CREDENTIALS.items():
-            setattr(settings, name, value)
-        default_provider.cache_clear()
-        try:
-            out = StringIO()
-            call_command("adherence", "--from", "2026-11-23", "--to", "2026-11-24", "--calls", "--json", stdout=out)
-        finally:
-            default_provider.cache_clear()
+        point_app_at(rc)
+        out = StringIO()
+        call_command("adherence", "--from", "2026-11-23", "--to", "2026-11-24", "--calls", "--json", stdout=out)
     calls = {(r["agent_id"], r["day"]): r["calls_handled"] for r in json.loads(out.getvalue())["rows"]}
     assert calls == {
         (JAMES, "2026-11-23"): 0,

@@ -7,14 +7,11 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 
-from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues import selectors
 from queues.models import Agent, AuditEntry, Override
 from scheduler.reconcile import reconcile_locked
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
 TUESDAY_0930 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 in New York
 SUPPORT, DEMO_QUEUE = "1081167000", "61986637000"
@@ -22,22 +19,10 @@ JAMES, MARIA = "111111111", "222222222"
 PASSWORD = "x-Secret-42"
 
 
-@pytest.fixture(scope="module")
-def emulator_process():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
-        yield process
-
-
 @pytest.fixture
-def emulator(emulator_process, db, settings):
-    emulator_process.reset()
-    settings.RC_SERVER_URL = emulator_process.url
-    for name, value in TEST_CREDENTIALS.items():
-        setattr(settings, name, value)
-    default_provider.cache_clear()
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
-    yield emulator_process
-    default_provider.cache_clear()
+def emulator(demo_emulator, point_app_at):
+    point_app_at(demo_emulator)
+    return demo_emulator
 
 
 @pytest.fixture

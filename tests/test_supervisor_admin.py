@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from integrations.providers import default_provider
-from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
+from integrations.ringcentral.harness import EmulatorProcess
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
 from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
@@ -140,17 +140,12 @@ def emulator():
         yield process
 
 
-def test_reconcile_and_sync_show_provider_errors_as_messages(bob, client, settings, emulator):
-    settings.RC_SERVER_URL = emulator.url
-    settings.RC_CLIENT_ID, settings.RC_CLIENT_SECRET, settings.RC_JWT = "emulator-client", "wrong-secret", "wrong-jwt"
-    default_provider.cache_clear()
-    try:
-        for action, words in (("reconcile", "read failed"), ("sync", "Sync failed")):
-            response = client.post(f"/admin/scheduler/supervision/{action}/", follow=True)
-            assert response.status_code == 200
-            assert any(words in str(m) for m in response.context["messages"]), action
-    finally:
-        default_provider.cache_clear()
+def test_reconcile_and_sync_show_provider_errors_as_messages(bob, client, point_app_at, emulator):
+    point_app_at(emulator, RC_CLIENT_SECRET="wrong-secret", RC_JWT="wrong-jwt")
+    for action, words in (("reconcile", "read failed"), ("sync", "Sync failed")):
+        response = client.post(f"/admin/scheduler/supervision/{action}/", follow=True)
+        assert response.status_code == 200
+        assert any(words in str(m) for m in response.context["messages"]), action
 
 
 def _audit(**fields):
@@ -215,23 +210,17 @@ def test_schedule_history_shows_who_changed_a_shift_and_the_diff(bob, client):
     assert ">bob</a>" in page or "bob" in page
 
 
-def test_a_supervisor_holds_an_agents_dnd_and_is_the_audited_actor(bob, client, settings, emulator):
+def test_a_supervisor_holds_an_agents_dnd_and_is_the_audited_actor(bob, client, point_app_at, emulator):
     emulator.reset()
-    settings.RC_SERVER_URL = emulator.url
-    for name, value in TEST_CREDENTIALS.items():
-        setattr(settings, name, value)
-    default_provider.cache_clear()
+    point_app_at(emulator)
     james = Agent.objects.get(provider_id="111111111")
-    try:
-        response = client.post(
-            "/admin/scheduler/supervision/hold/",
-            {"agent": james.pk, "dnd_status": "DoNotAcceptAnyCalls", "until": "2099-01-01 09:00"},
-            follow=True,
-        )
-        assert [str(m) for m in response.context["messages"]][0].startswith("Done:")
-        assert default_provider().read_dnd(["111111111"]) == {"111111111": "DoNotAcceptAnyCalls"}
-    finally:
-        default_provider.cache_clear()
+    response = client.post(
+        "/admin/scheduler/supervision/hold/",
+        {"agent": james.pk, "dnd_status": "DoNotAcceptAnyCalls", "until": "2099-01-01 09:00"},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]][0].startswith("Done:")
+    assert default_provider().read_dnd(["111111111"]) == {"111111111": "DoNotAcceptAnyCalls"}
     override = james.overrides.get()
     assert (override.queue, override.created_by, override.until.year) == (None, bob, 2099)
     entry = AuditEntry.objects.get(agent=james, reason="manual override")

@@ -8,9 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, Override
 from scheduler.reconcile import reconcile_locked
@@ -23,25 +21,15 @@ JAMES, MARIA = "111111111", "222222222"
 PASSWORD = "x-Secret-42"
 
 
-@pytest.fixture(scope="module")
-def emulator_process():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
-        yield process
-
-
 @pytest.fixture
-def rc(emulator_process, transactional_db, settings):
+def rc(demo_emulator_process, transactional_db, point_app_at):
     """The emulator back at its seed, the app pointed at it, and the schedule applied as of now."""
-    emulator_process.reset()
-    settings.RC_SERVER_URL = emulator_process.url
-    for name, value in TEST_CREDENTIALS.items():
-        setattr(settings, name, value)
-    default_provider.cache_clear()
+    demo_emulator_process.reset()
+    point_app_at(demo_emulator_process)
     import_schedule(read_schedule_file(DEMO_SCHEDULE))
-    client = RingCentralClient(**emulator_process.client_kwargs(), store=InProcessStore())
+    client = RingCentralClient(**demo_emulator_process.client_kwargs(), store=InProcessStore())
     reconcile_locked(provider=client, at=timezone.now(), trigger="test")
-    yield client
-    default_provider.cache_clear()
+    return client
 
 
 def link_user(provider_id: str, username: str) -> User:

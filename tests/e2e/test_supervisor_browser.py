@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from integrations.providers import default_provider
-from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from queues.models import Agent, AuditEntry, QueueMembership
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
@@ -20,14 +19,10 @@ PASSWORD = "pw-bob-browser-123"
 
 
 @pytest.fixture
-def emulator(settings):
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
-        settings.RC_SERVER_URL = process.url
-        for name, value in TEST_CREDENTIALS.items():
-            setattr(settings, name, value)
-        default_provider.cache_clear()
-        yield process
-    default_provider.cache_clear()
+def emulator(demo_emulator_process, point_app_at):
+    demo_emulator_process.reset()
+    point_app_at(demo_emulator_process)
+    return demo_emulator_process
 
 
 @pytest.fixture
