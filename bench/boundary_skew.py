@@ -51,7 +51,7 @@ def main():
     from integrations.ringcentral.client import RingCentralClient
     from integrations.ringcentral.harness import EmulatorProcess
     from scheduler.models import Shift
-    from scheduler.reconcile import reconcile_locked
+    from scheduler.reconcile.run import reconcile_locked
     from scheduler.schedule_format import import_schedule, parse_schedule
     from tests.e2e.stack import Stack
 

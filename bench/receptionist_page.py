@@ -58,7 +58,7 @@ def prepare(seed: Path):
     from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
     from queues.models import Agent
     from queues.sync import sync_queues
-    from scheduler.reconcile import reconcile_locked
+    from scheduler.reconcile.run import reconcile_locked
     from scheduler.schedule_format import import_schedule, read_schedule_file
 
     setup_test_environment()  # lets the test client's "testserver" host in

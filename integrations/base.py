@@ -6,6 +6,7 @@ for anything that went wrong, so callers branch on meaning, not on strings.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 class ProviderError(Exception):
@@ -19,8 +20,20 @@ class ProviderError(Exception):
         self.permanent = permanent
 
     def __str__(self):
-        parts = [p for p in (self.code, f"HTTP {self.status}" if self.status else "") if p]
-        return f"{self.message} ({', '.join(parts)})" if parts else self.message
+        return f"{self.message} ({self._detail})" if self._detail else self.message
+
+    @property
+    def user_message(self) -> str:
+        """What went wrong in words for the person who asked; each provider words its own."""
+        return self.message
+
+    def describe(self) -> str:
+        """The user message with the code and status, for the supervisor who looks further."""
+        return f"{self.user_message} ({self._detail})" if self._detail else self.user_message
+
+    @property
+    def _detail(self) -> str:
+        return ", ".join(p for p in (self.code, f"HTTP {self.status}" if self.status else "") if p)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +47,11 @@ class QueueInfo:
 class Provider(ABC):
     """The verbs the reconciler needs. Ids are the provider's own, as strings."""
 
-    name: str
+    name: ClassVar[str]  # the stored provider value of its queues and agents, e.g. "ringcentral"
+    label: ClassVar[str]  # how people call it, e.g. "RingCentral"
+    # How the provider names each kind of write, for the audit: kind ("queue", "agent", "dnd")
+    # -> (the call, with {} for the queue or agent id; the field it sets).
+    calls: ClassVar[dict[str, tuple[str, str]]]
 
     @abstractmethod
     def list_queues(self) -> list[QueueInfo]:
@@ -51,6 +68,16 @@ class Provider(ABC):
     @abstractmethod
     def write_agent_queue_presence(self, agent_id: str, accept: dict[str, bool]) -> None:
         """Set one agent's acceptCalls in many queues (queue id -> value) in one call."""
+
+    def read_agent_queues(self, agent_id: str, queue_ids: list[str]) -> dict[str, bool]:
+        """queue id -> acceptCalls of one agent: a read per queue here; a provider that can do it
+        in one call overrides this."""
+        presence = {}
+        for queue_id in queue_ids:
+            accepting = self.read_queue_presence(queue_id).get(agent_id)
+            if accepting is not None:
+                presence[queue_id] = accepting
+        return presence
 
     @abstractmethod
     def read_dnd(self, agent_ids: list[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from functools import cache
 
 from .base import Provider
+from .ringcentral.client import client_from_settings
 
 
 @cache
@@ -12,6 +13,4 @@ def default_provider() -> Provider:
     One client per process keeps its token and connections between runs: logging in for
     every run would spend RingCentral's Auth budget of 5 requests a minute.
     """
-    from .ringcentral.client import client_from_settings
-
     return client_from_settings()

@@ -1,9 +1,9 @@
-"""Queues, agents and memberships; the audit history, overrides and reconcile runs, read-only."""
+"""Queues, agents and memberships; the audit history and reconcile runs, read-only; other providers' records."""
 
 import calendar
 from functools import cached_property
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, Q
@@ -11,14 +11,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Agent, AuditEntry, CallQueue, Override, QueueMembership, ReconcileRun
+from integrations.models import CallEvent, LiveStatus, ProviderIdentity, WebhookEvent
+
+from .models import Agent, AuditEntry, CallQueue, QueueMembership, ReconcileRun
+from .ringplan.webhooks import webhook_process
 
 
 class HistoryLinkMixin:
-    """A link from the change page to this object's own audit history, and a calendar feed action."""
+    """A link from the change page to this object's own audit history."""
 
     history_filter = ""  # the audit changelist's filter parameter for this model
-    actions = ["issue_calendar_feed"]
 
     @admin.display(description="audit history")
     def audit_history(self, obj):
@@ -28,19 +30,6 @@ class HistoryLinkMixin:
         return format_html(
             '<a href="{}" class="audit-history-link">Changes made to {} at the provider</a>', url, obj.name
         )
-
-    @admin.action(description="Issue a calendar feed link (shown once)", permissions=["issue_feed"])
-    def issue_calendar_feed(self, request, queryset):
-        from scheduler.feeds import feed_path, issue_feed
-
-        kind = "agent" if self.model is Agent else "queue"
-        for obj in queryset:
-            token = issue_feed(**{kind: obj})
-            url = request.build_absolute_uri(feed_path(kind, token))
-            messages.success(request, f"Calendar feed of {obj.name} (copy it now, it is not shown again): {url}")
-
-    def has_issue_feed_permission(self, request):
-        return request.user.has_perm("scheduler.issue_feed")
 
 
 class MembershipInline(admin.TabularInline):
@@ -185,17 +174,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         return response
 
 
-@admin.register(Override)
-class OverrideAdmin(ReadOnlyAdmin):
-    """Overrides are placed from the hold page (or the receptionist pages), so they are audited; here they are read."""
-
-    list_display = ["agent", "queue", "accept", "dnd_status", "starts_at", "until", "created_by", "cancelled_at"]
-    list_filter = ["queue", "cancelled_at"]
-    search_fields = ["agent__name", "agent__provider_id"]
-    list_select_related = ["agent", "queue", "created_by"]
-    date_hierarchy = "starts_at"
-
-
 @admin.register(ReconcileRun)
 class ReconcileRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "at", "trigger", "writes", "failures", "finished_at"]
@@ -237,4 +215,45 @@ def date_drilldown(cl) -> dict:
     return {"back": None, "choices": [(link(year=y), str(y)) for y in years]}
 
 
-from . import admin_overrides  # noqa: E402,F401
+@admin.register(ProviderIdentity)
+class ProviderIdentityAdmin(admin.ModelAdmin):
+    list_display = ["agent", "provider", "kind", "external_id"]
+    list_filter = ["provider", "kind"]
+    search_fields = ["external_id", "agent__name", "agent__provider_id"]
+    raw_id_fields = ["agent"]
+    list_select_related = ["agent"]
+
+
+@admin.register(LiveStatus)
+class LiveStatusAdmin(ReadOnlyAdmin):
+    list_display = ["agent", "status", "provider", "updated_at"]
+    list_filter = ["provider", "status"]
+    search_fields = ["agent__name", "status"]
+    list_select_related = ["agent"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "provider", "event_type", "key", "processed_at", "error"]
+    list_filter = ["provider", "event_type", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "event_type"]
+    readonly_fields = ["provider", "key", "event_type", "payload", "received_at", "processed_at", "error"]
+    actions = ["process_again"]
+
+    @admin.action(description="Process the selected events again")
+    def process_again(self, request, queryset):
+        for event in queryset:
+            webhook_process(event)
+        failed = queryset.filter(processed_at__isnull=True).count()
+        self.message_user(request, f"Processed {queryset.count() - failed}; {failed} still failing.")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CallEvent)
+class CallEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "event_type", "call_id", "extension", "agent"]
+    list_filter = ["event_type"]
+    search_fields = ["call_id", "extension", "agent__name"]
+    list_select_related = ["agent"]

@@ -1,17 +1,22 @@
 from functools import partial
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import path
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from queues.admin import ReadOnlyAdmin
+from queues.admin import AgentAdmin, CallQueueAdmin, ReadOnlyAdmin
+from queues.models import Agent, CallQueue
 
-from . import admin_views, recurrence
+from . import recurrence
+from .feeds import feed_path, issue_feed
 from .models import Shift, Supervision, TimeOff
+from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .roster_import import ShiftResource
+from .supervisor import overrides_admin  # noqa: F401 - registers the override list and its cancel action
+from .supervisor import views as admin_views
 
 
 class ShiftForm(forms.ModelForm):
@@ -131,3 +136,26 @@ class SupervisionAdmin(ReadOnlyAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
+
+
+@admin.action(description="Issue a calendar feed link (shown once)", permissions=["issue_feed"])
+def issue_calendar_feed(modeladmin, request, queryset):
+    kind = "agent" if modeladmin.model is Agent else "queue"
+    for obj in queryset:
+        token = issue_feed(**{kind: obj})
+        url = request.build_absolute_uri(feed_path(kind, token))
+        messages.success(request, f"Calendar feed of {obj.name} (copy it now, it is not shown again): {url}")
+
+
+class FeedActionMixin:
+    """Queues and agents, as queues/admin.py shows them, with the schedule's calendar feed action."""
+
+    actions = [issue_calendar_feed]
+
+    def has_issue_feed_permission(self, request):
+        return request.user.has_perm("scheduler.issue_feed")
+
+
+for model, base in ((Agent, AgentAdmin), (CallQueue, CallQueueAdmin)):
+    admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (FeedActionMixin, base), {}))

@@ -7,11 +7,14 @@ class SchedulerConfig(AppConfig):
     verbose_name = "Schedule"
 
     def ready(self):
-        post_migrate.connect(_ensure_periodic_tasks, sender=self)
-        from . import signals  # noqa: F401 - connects the Supervisor group's post_migrate receiver
+        # Imported here: both touch models, which are not ready when this module loads.
+        from .periodic import ensure_periodic_tasks
+        from .roles import ensure_supervisor_group
 
-
-def _ensure_periodic_tasks(**kwargs):
-    from .periodic import ensure_periodic_tasks
-
-    ensure_periodic_tasks()
+        post_migrate.connect(
+            lambda **kwargs: ensure_periodic_tasks(), sender=self, weak=False, dispatch_uid="scheduler.periodic_tasks"
+        )
+        # No sender: it runs after each app's migrations, so the last run sees every app's permissions.
+        post_migrate.connect(
+            lambda **kwargs: ensure_supervisor_group(), weak=False, dispatch_uid="scheduler.ensure_supervisor_group"
+        )

@@ -1,12 +1,14 @@
 """The planner: from a schedule snapshot and an instant to the desired telephony state.
 
 Pure functions over plain objects (no database), so they are tested with literals and
-benchmarked at scale. `scheduler.selectors.schedule_snapshot` builds the snapshot.
+benchmarked at scale. `scheduler.selectors.schedule_snapshot` builds the snapshot. Active
+overrides (a person's hold) are part of the snapshot, so every reader of "what should be
+true now" (reconciler, dispatcher, board, preview, receptionist page) gets the same answer.
 """
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 from .recurrence import Occurrence, occurrence_span
 
 TAKE_ALL_CALLS = "TakeAllCalls"
+MANUAL_OVERRIDE = "manual override"
 ONE_DAY = timedelta(days=1)
 
 
@@ -66,13 +69,35 @@ class TimeOffSpan:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class OverrideSpan:
+    """A person's hold over [start, end): a queue's accept flag, or the agent's DnD when queue_id is None."""
+
+    agent_id: str
+    queue_id: str | None
+    value: bool | str
+    start: datetime
+    end: datetime
+    override_id: int | None = None  # the stored Override, for pages that offer to cancel it
+
+    @property
+    def key(self) -> tuple[str, str] | str:
+        """The desired-state key it decides: (queue id, agent id), or the agent id for DnD."""
+        return (self.queue_id, self.agent_id) if self.queue_id is not None else self.agent_id
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the planner reads: shifts, time off, and the agents whose DnD we manage."""
+    """Everything the planner reads: shifts, time off, the agents whose DnD we manage, and holds."""
 
     shifts: tuple[ShiftRule, ...]
     time_off: tuple[TimeOffSpan, ...] = ()
     off_shift_dnd: dict[str, str] = field(default_factory=dict)  # managed agent id -> off-shift DnD
+    overrides: tuple[OverrideSpan, ...] = ()  # ordered by start: a later hold beats an earlier one
+
+    def schedule_only(self) -> "Snapshot":
+        """The bare schedule, as if no one held anything."""
+        return replace(self, overrides=())
 
     @cached_property
     def managed_pairs(self) -> frozenset[tuple[str, str]]:
@@ -93,13 +118,23 @@ class DesiredState:
     at: datetime
     accept: dict[tuple[str, str], bool]  # (queue id, agent id) -> acceptCurrentQueueCalls
     dnd: dict[str, str]  # managed agent id -> dndStatus
+    held: dict = field(default_factory=dict)  # key -> the OverrideSpan that decided it
 
     def as_json(self) -> dict:
-        """The documented `plan --json` shape: queues -> agents -> bool, and dnd."""
+        """The documented `plan --json` shape: queues -> agents -> bool, dnd, and the holds in force."""
         queues: dict[str, dict[str, bool]] = defaultdict(dict)
         for (queue_id, agent_id), accept in sorted(self.accept.items()):
             queues[queue_id][agent_id] = accept
-        return {"at": self.at.isoformat(), "queues": dict(queues), "dnd": dict(sorted(self.dnd.items()))}
+        overrides = [
+            {"agent": o.agent_id, "queue": o.queue_id, "value": o.value, "until": o.end.isoformat()}
+            for o in sorted(self.held.values(), key=lambda o: (o.agent_id, o.queue_id or ""))
+        ]
+        return {
+            "at": self.at.isoformat(),
+            "queues": dict(queues),
+            "dnd": dict(sorted(self.dnd.items())),
+            "overrides": overrides,
+        }
 
 
 def desired_state(snapshot: Snapshot, at: datetime) -> DesiredState:
@@ -113,15 +148,21 @@ def desired_state(snapshot: Snapshot, at: datetime) -> DesiredState:
             on_shift.update(working)
             accept.update(((q, a), True) for q in shift.queue_ids for a in working)
     dnd = {a: TAKE_ALL_CALLS if a in on_shift else off for a, off in snapshot.off_shift_dnd.items()}
-    return DesiredState(at, accept, dnd)
+    held = {o.key: o for o in snapshot.overrides if o.start <= at < o.end}
+    for hold in held.values():
+        if hold.queue_id is None:
+            dnd[hold.agent_id] = str(hold.value)
+        else:
+            accept[(hold.queue_id, hold.agent_id)] = bool(hold.value)
+    return DesiredState(at, accept, dnd, held)
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A shift or time off starting or ending at a boundary, with its local wall time."""
 
-    kind: str  # "shift start", "shift end", "time off start", "time off end"
-    name: str  # shift name, or the agent id for time off
+    kind: str  # "shift start", "shift end", "time off start", "time off end", "hold start", "hold end"
+    name: str  # shift name, or the agent id for time off and holds
     local: datetime  # aware, in the shift's zone (UTC for time off)
 
 
@@ -162,6 +203,10 @@ def _events(snapshot: Snapshot, start: datetime, end: datetime):
         if off.start < end and off.end > start:
             events.append((off.start, Transition("time off start", off.agent_id, off.start), (1, off)))
             events.append((off.end, Transition("time off end", off.agent_id, off.end), (-1, off)))
+    for hold in snapshot.overrides:
+        if hold.start < end and hold.end > start:
+            events.append((hold.start, Transition("hold start", hold.agent_id, hold.start), (1, hold)))
+            events.append((hold.end, Transition("hold end", hold.agent_id, hold.end), (-1, hold)))
     events.sort(key=lambda e: e[0])
     return events
 
@@ -185,15 +230,21 @@ class _Sweep:
         self.agent_shifts: dict[str, int] = defaultdict(int)
         self.agent_away: dict[str, int] = defaultdict(int)
         self.managed_dnd = snapshot.off_shift_dnd
+        self.managed_pairs = snapshot.managed_pairs
         self.pairs_of_agent: dict[str, set] = defaultdict(set)
         for queue_id, agent_id in snapshot.managed_pairs:
             self.pairs_of_agent[agent_id].add((queue_id, agent_id))
+        self.holds: dict = defaultdict(list)  # key -> holds in force, oldest first
 
     def apply(self, group) -> int:
         """Apply simultaneous events; return how many pair and DnD values they changed."""
         agents, pairs = set(), set()
         for _, _, (_, item) in group:
-            if isinstance(item, TimeOffSpan):
+            if isinstance(item, OverrideSpan) and item.queue_id is None:
+                agents.add(item.agent_id)
+            elif isinstance(item, OverrideSpan):
+                pairs.add(item.key)
+            elif isinstance(item, TimeOffSpan):
                 agents.add(item.agent_id)
                 pairs |= self.pairs_of_agent[item.agent_id]
             else:
@@ -201,7 +252,14 @@ class _Sweep:
                 pairs.update((q, a) for q in item.queue_ids for a in item.agent_ids)
         before = self._values(agents, pairs)
         for _, _, (delta, item) in group:
-            if isinstance(item, TimeOffSpan):
+            if isinstance(item, OverrideSpan):
+                holds = self.holds[item.key]
+                if delta > 0:
+                    holds.append(item)
+                    holds.sort(key=lambda hold: hold.start)
+                else:
+                    holds.remove(item)
+            elif isinstance(item, TimeOffSpan):
                 self.agent_away[item.agent_id] += delta
             else:
                 for a in item.agent_ids:
@@ -212,15 +270,33 @@ class _Sweep:
         return sum(1 for key, value in before.items() if after[key] != value)
 
     def _values(self, agents, pairs) -> dict:
-        values = {pair: self.pair_shifts[pair] > 0 and not self.agent_away[pair[1]] for pair in pairs}
+        values: dict = {pair: self._pair_value(pair) for pair in pairs}
         for a in agents:
-            if a in self.managed_dnd:
-                values[a] = self.agent_shifts[a] > 0 and not self.agent_away[a]
+            if a in self.managed_dnd or self.holds.get(a):
+                values[a] = self._dnd_value(a)
         return values
+
+    def _pair_value(self, pair) -> bool | None:
+        if self.holds.get(pair):
+            return bool(self.holds[pair][-1].value)
+        if pair not in self.managed_pairs:
+            return None
+        return self.pair_shifts[pair] > 0 and not self.agent_away[pair[1]]
+
+    def _dnd_value(self, agent_id: str) -> str | None:
+        if self.holds.get(agent_id):
+            return str(self.holds[agent_id][-1].value)
+        if agent_id not in self.managed_dnd:
+            return None
+        on_shift = self.agent_shifts[agent_id] > 0 and not self.agent_away[agent_id]
+        return TAKE_ALL_CALLS if on_shift else self.managed_dnd[agent_id]
 
 
 def explain(snapshot: Snapshot, at: datetime, agent_id: str, queue_id: str | None, on: bool) -> str:
-    """Why the plan wants this value at `at`: 'shift start: X', 'time off' or 'shift end: X'."""
+    """Why the plan wants this value at `at`: 'manual override', 'shift start: X', 'time off' or 'shift end: X'."""
+    key = (queue_id, agent_id) if queue_id is not None else agent_id
+    if any(o.key == key and o.start <= at < o.end for o in snapshot.overrides):
+        return MANUAL_OVERRIDE
     shifts = [s for s in snapshot.shifts_by_agent.get(agent_id, ()) if queue_id is None or queue_id in s.queue_ids]
     if on:
         running = [s.name for s in shifts if s.active_at(at)]

@@ -1,33 +1,83 @@
-"""Reads of the schedule: the planner's snapshot, in a constant number of queries."""
+"""Reads of the schedule: the planner's snapshot, in a constant number of queries.
 
-from collections import defaultdict
+`schedule_snapshot` is the only loader: the reconciler, dispatcher, board, preview, coverage,
+feeds and the receptionist page all plan from what it returns.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
-from queues.models import Agent
+from django.conf import settings
+from django.db.models import Q
+
+from queues.models import Agent, Override
 
 from . import recurrence
 from .models import Shift, TimeOff
-from .planning import ShiftRule, Snapshot, TimeOffSpan
+from .planning import DesiredState, OverrideSpan, ShiftRule, Snapshot, TimeOffSpan, desired_state
+
+SHIFT_FIELDS = ("id", "name", "timezone", "start_time", "end_time", "days", "rrule", "dtstart", "valid_from",
+                "valid_until")  # fmt: skip
 
 
-def schedule_snapshot(*, start: datetime, end: datetime) -> Snapshot:
-    """The whole schedule as plain objects, with the time off that overlaps [start, end)."""
-    queues_of = _ids_by_shift(Shift.queues.through, "callqueue__provider_id")
-    agents_of = _ids_by_shift(Shift.agents.through, "agent__provider_id")
+def schedule_snapshot(
+    *, start: datetime, end: datetime, agent: Agent | None = None, provider: str | None = None
+) -> Snapshot:
+    """The schedule as plain objects, with the time off and holds that overlap [start, end).
+
+    With `agent`, only her shifts (naming only her), time off and holds; with `provider`,
+    only the queues and agents of that provider, since ids are unique per provider only.
+    """
+    queues_of = _ids_by_shift(Shift.queues.through, "callqueue", agent, provider)
+    agents_of = _ids_by_shift(Shift.agents.through, "agent", agent, provider)
+    shift_rows = Shift.objects.filter(agents=agent) if agent else Shift.objects.all()
     shifts = tuple(
-        shift_rule(row, queues_of[row["id"]], agents_of[row["id"]])
-        for row in Shift.objects.values(
-            "id", "name", "timezone", "start_time", "end_time", "days", "rrule", "dtstart", "valid_from", "valid_until"
-        )
+        shift_rule(row, queues_of[row["id"]], agents_of[row["id"]]) for row in shift_rows.values(*SHIFT_FIELDS)
     )
     time_off = tuple(
         TimeOffSpan(agent_id, t_start, t_end, reason)
-        for agent_id, t_start, t_end, reason in TimeOff.objects.filter(start__lt=end, end__gt=start).values_list(
-            "agent__provider_id", "start", "end", "reason"
-        )
+        for agent_id, t_start, t_end, reason in _of(TimeOff.objects, agent, provider)
+        .filter(start__lt=end, end__gt=start)
+        .values_list("agent__provider_id", "start", "end", "reason")
     )
-    managed = dict(Agent.objects.filter(off_shift_dnd__isnull=False).values_list("provider_id", "off_shift_dnd"))
-    return Snapshot(shifts, time_off, managed)
+    managed_agents = Agent.objects.filter(pk=agent.pk) if agent else Agent.objects.all()
+    if provider:
+        managed_agents = managed_agents.filter(provider=provider)
+    managed = dict(managed_agents.filter(off_shift_dnd__isnull=False).values_list("provider_id", "off_shift_dnd"))
+    return Snapshot(shifts, time_off, managed, _holds(start, end, agent, provider))
+
+
+def _holds(start: datetime, end: datetime, agent: Agent | None, provider: str | None) -> tuple[OverrideSpan, ...]:
+    """Overrides in force at some instant of [start, end); a cancelled one ends when it was cancelled."""
+    rows = (
+        _of(Override.objects, agent, provider)
+        .filter(starts_at__lt=end, until__gt=start)
+        .filter(Q(cancelled_at__isnull=True) | Q(cancelled_at__gt=start))
+        .order_by("starts_at", "pk")
+        .values_list(
+            "pk",
+            "agent__provider_id",
+            "queue__provider_id",
+            "accept",
+            "dnd_status",
+            "starts_at",
+            "until",
+            "cancelled_at",
+        )  # fmt: skip
+    )
+    return tuple(
+        OverrideSpan(agent_id, queue_id, accept if queue_id else dnd, since, min(until, cancelled or until), pk)
+        for pk, agent_id, queue_id, accept, dnd, since, until, cancelled in rows
+        if since < min(until, cancelled or until)
+    )
+
+
+def _of(manager, agent: Agent | None, provider: str | None):
+    rows = manager.filter(agent=agent) if agent else manager.all()
+    return rows.filter(agent__provider=provider) if provider else rows
 
 
 def shift_rule(row: dict, queue_ids, agent_ids) -> ShiftRule:
@@ -47,8 +97,70 @@ def shift_rule(row: dict, queue_ids, agent_ids) -> ShiftRule:
     )
 
 
-def _ids_by_shift(through, provider_id_path: str) -> dict[int, list[str]]:
+def _ids_by_shift(through, target: str, agent: Agent | None, provider: str | None) -> dict[int, list[str]]:
+    """Shift id -> provider ids of its queues (or agents), narrowed to one agent's shifts and one provider."""
+    rows = through.objects.all()
+    if agent:
+        rows = rows.filter(shift__agents=agent)
+        if target == "agent":
+            rows = rows.filter(agent=agent)
+    if provider:
+        rows = rows.filter(**{f"{target}__provider": provider})
     ids = defaultdict(list)
-    for shift_id, provider_id in through.objects.values_list("shift_id", provider_id_path):
+    for shift_id, provider_id in rows.values_list("shift_id", f"{target}__provider_id"):
         ids[shift_id].append(provider_id)
     return ids
+
+
+@dataclass
+class AgentPlan:
+    """One agent's plan over a window, and the instants her shifts and time off start or end."""
+
+    agent_id: str
+    snapshot: Snapshot  # hers only, holds included
+    transitions: dict[datetime, str]  # instant -> what happens then, in words
+    _states: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def schedule(self) -> Snapshot:
+        return self.snapshot.schedule_only()
+
+    def state(self, at: datetime) -> DesiredState:
+        """Her desired state at `at`, holds applied."""
+        if at not in self._states:
+            self._states[at] = desired_state(self.snapshot, at)
+        return self._states[at]
+
+    def value(self, at: datetime, queue_id: str | None):
+        """What the schedule (without holds) wants at `at`: the queue's flag, or DnD; None where it manages nothing."""
+        state = desired_state(self.schedule, at)
+        return state.dnd.get(self.agent_id) if queue_id is None else state.accept.get((queue_id, self.agent_id))
+
+    def next_transition(self, at: datetime) -> datetime | None:
+        """The first instant after `at` at which one of her shifts or time off starts or ends."""
+        return min((t for t in self.transitions if t > at), default=None)
+
+    def next_change(self, at: datetime, queue_id: str | None) -> datetime | None:
+        """The first instant after `at` at which the schedule wants a different value."""
+        now = self.value(at, queue_id)
+        return next((t for t in sorted(self.transitions) if t > at and self.value(t, queue_id) != now), None)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone her shifts are mostly in: the one her times are shown in."""
+        zones = Counter(shift.tz.key for shift in self.snapshot.shifts)
+        return recurrence.zone(zones.most_common(1)[0][0] if zones else settings.TIME_ZONE)
+
+
+def agent_plan(agent: Agent, *, start: datetime, end: datetime) -> AgentPlan:
+    """Her shifts (naming only her), time off and holds overlapping [start, end)."""
+    snapshot = schedule_snapshot(start=start, end=end, agent=agent)
+    transitions: dict[datetime, str] = {}
+    for shift in snapshot.shifts:
+        for occ in shift.occurrences(start, end):
+            transitions.setdefault(occ.start, f"{shift.name} starts")
+            transitions.setdefault(occ.end, f"{shift.name} ends")
+    for off in snapshot.time_off:
+        transitions.setdefault(off.start, "your time off starts")
+        transitions.setdefault(off.end, "your time off ends")
+    return AgentPlan(agent.provider_id, snapshot, transitions)

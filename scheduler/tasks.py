@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from integrations.providers import default_provider
 
-from . import dispatch, reconcile
-from .locks import LeaseBusy
+from .reconcile import dispatch
+from .reconcile.locks import LeaseBusy
+from .reconcile.run import reconcile_locked
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat")
     """One reconcile run: everything (beat), or what changes at one boundary (dispatcher)."""
     boundary_at = datetime.fromisoformat(boundary) if boundary else None
     try:
-        result = reconcile.reconcile_locked(provider=default_provider(), trigger=trigger, boundary=boundary_at)
+        result = reconcile_locked(provider=default_provider(), trigger=trigger, boundary=boundary_at)
     except LeaseBusy:
         if not boundary:
             log.info("reconcile skipped: another run holds the lease")

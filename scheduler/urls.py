@@ -5,6 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("feeds/", include("scheduler.feeds_urls")),
-    path("integrations/", include("integrations.urls")),
-    path("", include("queues.urls")),
+    path("integrations/", include("queues.ringplan.urls")),
+    path("", include("scheduler.receptionist.urls")),
 ]

@@ -19,12 +19,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from integrations.adherence import adherence_report, days_between
 from integrations.models import External, IdentityKind, ProviderIdentity
 from integrations.ringostat.client import RingostatClient
 from integrations.ringostat.emulator import DEMO_SEED, EmulatorThread, read_seed
 from queues.models import Agent
 from scheduler.models import TimeOff
+from scheduler.reports.adherence import adherence_report, days_between
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
 MONDAY, SUNDAY = date(2026, 11, 23), date(2026, 11, 29)

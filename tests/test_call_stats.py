@@ -9,11 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from integrations.call_stats import OFF_SHIFT, calls_per_day, calls_per_shift, handled, read_calls, ringout_statuses
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from integrations.ringcentral.schema import CallLogRecord
+from scheduler.reports.call_stats import (
+    OFF_SHIFT,
+    calls_per_day,
+    calls_per_shift,
+    handled,
+    read_calls,
+    ringout_statuses,
+)
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 

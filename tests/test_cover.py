@@ -5,7 +5,7 @@ from itertools import combinations
 
 import pytest
 
-from scheduler.cover import min_vertex_cover
+from scheduler.reconcile.fewest_calls import min_vertex_cover
 
 
 def brute_force_cover_size(edges) -> int:

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from scheduler.coverage import understaffed
 from scheduler.planning import ShiftRule, Snapshot, TimeOffSpan
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.supervisor.coverage import understaffed
 
 NY, KYIV = ZoneInfo("America/New_York"), ZoneInfo("Europe/Kyiv")
 EVERY_DAY = frozenset(range(7))

@@ -9,7 +9,7 @@ import yaml
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
-from scheduler.reconcile import reconcile_locked
+from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule_format import import_schedule, parse_schedule
 
 BOUNDARY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -91,6 +91,6 @@ def test_a_600_pair_boundary_takes_the_exact_minimum_of_calls(setup):
     assert queue_calls and agent_calls  # the minimum here needs both kinds
     assert expected < min(len({q for q, _ in pairs}), len({a for _, a in pairs}))
     for q in locked:  # a non-editable queue's pairs always travel in the queue's own call
-        assert not any(c.field == "acceptCalls" and c.queue.provider_id == q for c in result.changes)
+        assert not any(c.call == "agent" and c.target.queue_id == q for c in result.changes)
     for queue_id in {q for q, _ in pairs}:
         assert all(rc.read_queue_presence(queue_id)[a] for q, a in pairs if q == queue_id)

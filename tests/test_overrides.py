@@ -1,4 +1,5 @@
-"""Overrides through queues.overrides against a real demo_emulator: written at once, audited, held by the reconciler."""
+"""Overrides through scheduler.reconcile.overrides against a real demo_emulator: written at once, audited,
+held by the reconciler."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -6,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import User
 
-from integrations.base import ProviderError
 from queues.models import Agent, AuditEntry, CallQueue, Override, QueueMembership
-from queues.overrides import cancel_override, default_until, describe_error, place_override
-from scheduler.locks import lease
 from scheduler.models import TimeOff
-from scheduler.reconcile import reconcile_locked
+from scheduler.reconcile.locks import lease
+from scheduler.reconcile.overrides import cancel_override, default_until, place_override
+from scheduler.reconcile.run import reconcile_locked
 
 MORNING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # Tue 08:00 New York: Support mornings start
 NOON = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 12:00 New York
@@ -83,7 +83,7 @@ def test_an_override_holds_across_reconcile_runs_until_it_expires(demo_emulator,
         assert (held.writes, held.changes) == (0, [])
     assert puts(demo_emulator) == [] and demo_rc.read_queue_presence(SUPPORT)[JAMES] is False
     released = reconcile_locked(provider=demo_rc, at=at + timedelta(minutes=30), trigger="test")
-    assert [(c.agent.provider_id, c.reason, c.new) for c in released.changes] == [
+    assert [(c.target.agent_id, c.reason, c.new) for c in released.changes] == [
         (JAMES, "shift start: Support mornings", True)
     ]
     assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is True
@@ -137,7 +137,7 @@ def test_cancel_writes_the_schedules_value_back_at_once(demo_emulator, demo_rc, 
     reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
     placed = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc)
     # now (the real clock) is whatever it is; the schedule's value then is what must come back
-    from queues.selectors import agent_plan
+    from scheduler.receptionist.selectors import agent_plan
 
     now = placed.override.starts_at
     wanted = agent_plan(james, start=now - timedelta(days=2), end=now + timedelta(days=1)).value(now, SUPPORT)
@@ -161,25 +161,10 @@ def test_a_placed_override_is_remembered_so_the_next_run_writes_nothing(demo_emu
     assert (after.writes, after.changes, puts(demo_emulator)) == (0, [], [])
 
 
-@pytest.mark.parametrize(
-    ("error", "words"),
-    [
-        (ProviderError("x", status=404, code="CMN-102"), "the queue or extension does not exist at RingCentral"),
-        (ProviderError("x", status=403, code="CMN-408"), "RingCentral does not allow this change"),
-        (ProviderError("x", status=403), "RingCentral does not allow this change (no permission)"),
-        (ProviderError("x", status=429, code="CMN-301"), "RingCentral is busy, we will retry"),
-        (ProviderError("x", status=503), "RingCentral is busy, we will retry"),
-        (ProviderError("x"), "RingCentral could not be reached, we will retry"),
-    ],
-)
-def test_provider_errors_are_put_in_words(error, words):
-    assert describe_error(error).startswith(words)
-
-
 def test_an_override_is_still_written_when_a_reconcile_run_holds_the_lease_too_long(
     demo_emulator, demo_rc, james, monkeypatch
 ):
-    monkeypatch.setattr("queues.overrides.LEASE_WAIT", 0.3)
+    monkeypatch.setattr("scheduler.reconcile.overrides.LEASE_WAIT", 0.3)
     with lease("reconcile"):
         started = time.monotonic()
         outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc)

@@ -9,9 +9,9 @@ from django.test import Client
 
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
-from queues import selectors
 from queues.models import Agent, AuditEntry, Override
-from scheduler.reconcile import reconcile_locked
+from scheduler.receptionist import selectors
+from scheduler.reconcile.run import reconcile_locked
 
 TUESDAY_0930 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 in New York
 SUPPORT, DEMO_QUEUE = "1081167000", "61986637000"

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import AuditEntry, CallQueue, Override, QueueMembership
-from scheduler.reconcile import reconcile, reconcile_locked
+from scheduler.reconcile.run import reconcile, reconcile_locked
 
 MORNING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # Tue 08:00 New York: Support mornings start
 NOON = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 12:00: mornings end, evenings start
@@ -60,7 +60,7 @@ def test_drift_is_corrected_when_the_queue_enforces(demo_emulator, demo_rc):
     reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
     demo_rc.write_queue_presence(SUPPORT, {JAMES: False})  # James steps out between boundaries
     result = reconcile_locked(provider=demo_rc, at=MORNING + timedelta(minutes=5), trigger="test")
-    assert [(c.agent.provider_id, c.reason, c.outcome) for c in result.changes] == [
+    assert [(c.target.agent_id, c.reason, c.outcome) for c in result.changes] == [
         (JAMES, "drift correction", "applied")
     ]
     assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is True
@@ -80,7 +80,7 @@ def test_drift_is_noted_once_and_left_when_the_queue_does_not_enforce(demo_emula
     assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is False
     # the next boundary still applies the schedule
     result = reconcile_locked(provider=demo_rc, at=NOON, trigger="test")
-    assert not any(c.agent.provider_id == JAMES and c.queue and c.queue.provider_id == SUPPORT for c in result.changes)
+    assert not any(c.target.agent_id == JAMES and c.target.queue_id == SUPPORT for c in result.changes)
 
 
 def test_a_pair_the_provider_does_not_list_is_a_problem_not_a_crash(demo_emulator, demo_rc):
@@ -130,7 +130,7 @@ def test_a_boundary_run_reads_and_writes_only_what_changes_there(demo_emulator, 
     demo_emulator.clear_requests()
     nine = MORNING + timedelta(hours=1)  # Dr. Adams front desk starts: one pair changes
     result = reconcile_locked(provider=demo_rc, at=nine, trigger="test", boundary=nine)
-    assert [(c.queue.provider_id, c.agent.provider_id, c.new) for c in result.changes] == [("62284876000", JAMES, True)]
+    assert [(c.target.queue_id, c.target.agent_id, c.new) for c in result.changes] == [("62284876000", JAMES, True)]
     reads = [r["path"] for r in demo_emulator.requests() if r["method"] == "GET"]
     assert len(reads) == 1 and "62284876000" in reads[0]
 
@@ -147,8 +147,8 @@ def test_failed_writes_are_audited_with_the_code_and_retried_by_the_next_run(dem
     demo_emulator.configure(write_fail_rate=0.0)
     healed = reconcile_locked(provider=demo_rc, at=MORNING + timedelta(minutes=1), trigger="test")
     assert not healed.failed
-    retried = {(c.agent.provider_id, c.queue and c.queue.provider_id, c.reason) for c in healed.changes}
-    assert retried == {(c.agent.provider_id, c.queue and c.queue.provider_id, c.reason) for c in failed.changes}
+    retried = {(c.target.agent_id, c.target.queue_id or None, c.reason) for c in healed.changes}
+    assert retried == {(c.target.agent_id, c.target.queue_id or None, c.reason) for c in failed.changes}
     assert demo_rc.read_queue_presence(SUPPORT) == {JAMES: True, MARIA: True, OLENA: False}
 
 

@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from integrations.base import ProviderError
 from integrations.ringcentral.client import RingCentralClient, client_from_settings
+from integrations.ringcentral.errors import RingCentralError
 from integrations.ringcentral.ratelimit import (
     AUTH,
     HEAVY,
@@ -466,3 +467,18 @@ def test_settings_pick_a_shared_redis_budget_when_there_is_redis(broker, explici
 def client(rc_client):
     """Here `client` is the RingCentral client, not Django's test client."""
     return rc_client
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (RingCentralError("x", status=404, code="CMN-102"), "the queue or extension does not exist at RingCentral"),
+        (RingCentralError("x", status=403, code="CMN-408"), "RingCentral does not allow this change"),
+        (RingCentralError("x", status=403), "RingCentral does not allow this change (no permission)"),
+        (RingCentralError("x", status=429, code="CMN-301"), "RingCentral is busy, we will retry"),
+        (RingCentralError("x", status=503), "RingCentral is busy, we will retry"),
+        (RingCentralError("x"), "RingCentral could not be reached, we will retry"),
+    ],
+)
+def test_provider_errors_are_put_in_words(error, words):
+    assert error.describe().startswith(words)

@@ -15,6 +15,7 @@ from integrations.ringplan.client import RingPlanClient
 from integrations.ringplan.harness import TEST_API_KEY, RingPlanEmulatorProcess
 from integrations.ringplan.listener import Listener
 from queues.models import Agent
+from queues.ringplan.live_status import live_status_store
 
 JANE, OMAR, LI = "60190ce750fe88ed1a544a7a", "60190ce750fe88ed1a544a7b", "60190ce750fe88ed1a544a7c"
 INSTANCE = "279951a6-4f51-5019-a897-0e7624828abf"
@@ -172,7 +173,7 @@ class Running:
     """A listener in a thread, stopped on exit."""
 
     def __init__(self, url, key=TEST_API_KEY, backoff=(0.2, 1.0)):
-        self.listener = Listener(url, key, backoff=backoff)
+        self.listener = Listener(url, key, on_status=live_status_store, backoff=backoff)
         self.stop = threading.Event()
         self.error = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -223,7 +224,7 @@ def test_an_agents_first_statuses_arriving_together_keep_the_newest(roster):
     """Socket.IO runs each event's handler on its own thread: two first events race to insert."""
     from datetime import UTC, datetime, timedelta
 
-    from integrations.ringplan.status import StatusUpdate, live_status_store
+    from integrations.ringplan.status import StatusUpdate
 
     base = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
     updates = [StatusUpdate(OMAR, f"Status {n}", base + timedelta(seconds=n)) for n in range(8)]

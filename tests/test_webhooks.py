@@ -7,8 +7,8 @@ import pytest
 import requests
 
 from integrations.models import CallEvent, External, IdentityKind, ProviderIdentity, WebhookEvent
-from integrations.ringplan.webhooks import webhook_process_pending
 from queues.models import Agent
+from queues.ringplan.webhooks import webhook_process_pending
 
 SECRET = "test-webhook-secret"
 PATH = "/integrations/ringplan/webhook/"

@@ -20,6 +20,7 @@ from requests.auth import AuthBase, HTTPBasicAuth
 
 from integrations.base import Provider, ProviderError, QueueInfo
 
+from .errors import RingCentralError
 from .multipart import parse_batch
 from .ratelimit import Pacer, group_for, pacing_store
 from .schema import (
@@ -63,6 +64,12 @@ class RingCentralClient(Provider):
     """RingCentral's call-queue presence and DnD, for the reconciler and for scripts."""
 
     name = "ringcentral"
+    label = "RingCentral"
+    calls = {
+        "queue": ("PUT call-queues/{}/presence", "acceptCurrentQueueCalls"),
+        "agent": ("PUT extension/{}/call-queue-presence", "acceptCalls"),
+        "dnd": ("PUT extension/{}/presence", "dndStatus"),
+    }
 
     def __init__(
         self,
@@ -134,7 +141,7 @@ class RingCentralClient(Provider):
         """Set one agent's dndStatus; TakeDepartmentCallsOnly is refused here, as RingCentral would."""
         if status not in DND_STATUSES:
             reason = "is legacy and cannot be set through the API" if status == LEGACY_DND_STATUS else "is unknown"
-            raise ProviderError(f"dndStatus {status!r} {reason}", permanent=True)
+            raise RingCentralError(f"dndStatus {status!r} {reason}", permanent=True)
         self._request("PUT", f"{ACCOUNT}/extension/{agent_id}/presence", json={"dndStatus": status})
 
     # ------------------------------------------------------------------ more of RingCentral
@@ -162,6 +169,10 @@ class RingCentralClient(Provider):
         body = self._request("GET", f"{ACCOUNT}/extension/{agent_id}/call-queue-presence").json()
         return [AgentQueuePresence.from_api(record) for record in body.get("records", [])]
 
+    def read_agent_queues(self, agent_id: str, queue_ids: list[str]) -> dict[str, bool]:
+        """One call for all of the agent's queues."""
+        return {p.queue_id: p.accept_calls for p in self.read_agent_queue_presence(agent_id)}
+
     def read_presence(self, extension_ids: list[str]) -> dict[str, Presence]:
         """extension id -> presence; batches of up to 30 extensions in one call each."""
         presences: dict[str, Presence] = {}
@@ -188,9 +199,9 @@ class RingCentralClient(Provider):
         try:
             parts = parse_batch(response.headers.get("Content-Type", ""), response.content)
         except (ValueError, KeyError) as error:
-            raise ProviderError(f"Malformed batch presence answer: {error}", status=207) from error
+            raise RingCentralError(f"Malformed batch presence answer: {error}", status=207) from error
         if len(parts) != len(ids):
-            raise ProviderError(f"Batch presence answered {len(parts)} parts for {len(ids)} extensions", status=207)
+            raise RingCentralError(f"Batch presence answered {len(parts)} parts for {len(ids)} extensions", status=207)
         for extension_id, part in zip(ids, parts, strict=True):
             if part.status >= 400:
                 raise _error(f"GET presence of extension {extension_id}", part.status, part.body)
@@ -221,7 +232,7 @@ class RingCentralClient(Provider):
                 response = self._attempt(method, path, group, params=params, json=json, data=data)
             except (requests.ConnectionError, requests.Timeout) as error:
                 if last:
-                    down = ProviderError(f"RingCentral unreachable: {type(error).__name__}", permanent=False)
+                    down = RingCentralError(f"RingCentral unreachable: {type(error).__name__}", permanent=False)
                     self._unreachable = (down, time.monotonic() + UNREACHABLE_FOR)
                     raise down from error
                 self._retry_later(method, path, type(error).__name__, self._backoff(attempt))
@@ -239,7 +250,7 @@ class RingCentralClient(Provider):
             if response.status_code >= 400:
                 raise _error(f"{method} {path}", response.status_code, _json_or_empty(response))
             return response
-        raise ProviderError(f"{method} {path}: no answer after {self.max_attempts} attempts", permanent=False)
+        raise RingCentralError(f"{method} {path}: no answer after {self.max_attempts} attempts", permanent=False)
 
     def _attempt(self, method: str, path: str, group: str | None, **body) -> requests.Response:
         """One HTTP exchange, inside the group's budget."""
@@ -315,7 +326,7 @@ def _error(what: str, status: int, body: dict) -> ProviderError:
     code = body.get("errorCode") or errors[0].get("errorCode") or body.get("error", "")
     message = body.get("message") or body.get("error_description") or errors[0].get("message", "")
     permanent = 400 <= status < 500 and status not in (408, 429)
-    return ProviderError(f"{what}: {message or 'failed'}", status=status, code=code, permanent=permanent)
+    return RingCentralError(f"{what}: {message or 'failed'}", status=status, code=code, permanent=permanent)
 
 
 def _json_or_empty(response: requests.Response) -> dict:

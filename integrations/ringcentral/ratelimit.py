@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from integrations.base import ProviderError
+from .errors import RingCentralError
 
 LIGHT, MEDIUM, HEAVY, AUTH = "light", "medium", "heavy", "auth"
 DEFAULT_LIMITS = {LIGHT: 50, MEDIUM: 40, HEAVY: 10, AUTH: 5}
@@ -263,7 +263,7 @@ def _redis_errors():
     try:
         yield
     except redis.RedisError as error:
-        raise ProviderError(f"RingCentral pacing store (Redis) unavailable: {error}", permanent=False) from error
+        raise RingCentralError(f"RingCentral pacing store (Redis) unavailable: {error}", permanent=False) from error
 
 
 def pacing_store(redis_url: str | None):

@@ -16,7 +16,7 @@ from django.db import close_old_connections
 
 from integrations.base import ProviderError
 
-from .status import StatusUpdate, live_status_store
+from .status import StatusUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Listener:
         api_key: str,
         *,
         user_email: str = "",
-        on_status: Callable[[StatusUpdate], object] = live_status_store,
+        on_status: Callable[[StatusUpdate], object],
         backoff: tuple[float, float] = (1.5, 60.0),
         socketio_path: str = "ws",
     ):

@@ -18,7 +18,7 @@ from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import AuditEntry, ReconcileRun
 from scheduler.models import Shift
 from scheduler.planning import desired_state
-from scheduler.reconcile import reconcile_locked
+from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule_format import import_schedule, parse_schedule
 from scheduler.selectors import schedule_snapshot
 

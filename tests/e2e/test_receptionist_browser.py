@@ -11,7 +11,7 @@ from django.utils import timezone
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, Override
-from scheduler.reconcile import reconcile_locked
+from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 
 pytestmark = pytest.mark.slow

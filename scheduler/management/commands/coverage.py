@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler.coverage import coverage_report
+from scheduler.supervisor.coverage import coverage_report
 
 from ._options import instant
 

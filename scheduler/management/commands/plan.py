@@ -12,15 +12,19 @@ from ._options import instant
 
 
 class Command(BaseCommand):
-    help = "Print who should take which queue, and each managed agent's DnD, at an instant."
+    help = "Print who should take which queue, and each managed agent's DnD, at an instant (holds applied)."
 
     def add_arguments(self, parser):
         parser.add_argument("--at", type=instant, help="ISO 8601 instant (default: now)")
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
+        parser.add_argument(
+            "--schedule-only", action="store_true", help="the bare schedule, ignoring supervisors' and agents' holds"
+        )
 
-    def handle(self, *args, at, as_json, **options):
+    def handle(self, *args, at, as_json, schedule_only, **options):
         at = at or timezone.now()
-        state = desired_state(schedule_snapshot(start=at, end=at + timedelta(microseconds=1)), at)
+        snapshot = schedule_snapshot(start=at, end=at + timedelta(microseconds=1))
+        state = desired_state(snapshot.schedule_only() if schedule_only else snapshot, at)
         if as_json:
             self.stdout.write(json.dumps(state.as_json()))
         else:
@@ -38,4 +42,11 @@ class Command(BaseCommand):
         if plan["dnd"]:
             lines.append("\nDo Not Disturb")
             lines.extend(f"  {status:<28}{agent_names.get(a, '?')} ({a})" for a, status in plan["dnd"].items())
+        if plan["overrides"]:
+            lines.append("\nHeld against the schedule")
+            for o in plan["overrides"]:
+                what = (
+                    f"{queue_names.get(o['queue'], '?')} {'ON' if o['value'] else 'off'}" if o["queue"] else o["value"]
+                )
+                lines.append(f"  {agent_names.get(o['agent'], '?')} ({o['agent']}): {what} until {o['until']}")
         return "\n".join(lines)

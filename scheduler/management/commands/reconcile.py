@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from integrations.providers import default_provider
-from scheduler.locks import LeaseBusy
-from scheduler.reconcile import reconcile, reconcile_locked
+from queues.models import Agent, CallQueue
+from scheduler.reconcile.locks import LeaseBusy
+from scheduler.reconcile.run import reconcile, reconcile_locked
 
 from ._options import instant
 
@@ -39,9 +40,14 @@ class Command(BaseCommand):
         lines = [
             f"Reconcile at {result.at.isoformat()}: {result.writes} write call(s), {len(result.changes)} change(s)"
         ]
+        agents = dict(Agent.objects.values_list("provider_id", "name"))
+        queues = dict(CallQueue.objects.values_list("provider_id", "name"))
         for c in result.changes:
-            where = c.queue.name if c.queue else "DnD"
+            who, where = (
+                agents.get(c.target.agent_id, "?"),
+                queues.get(c.target.queue_id, "?") if c.target.queue_id else "DnD",
+            )
             error = f" [{c.error_code}]" if c.error_code else ""
-            lines.append(f"  {c.outcome:<8} {c.agent.name} / {where}: {c.old} -> {c.new} ({c.reason}){error}")
+            lines.append(f"  {c.outcome:<8} {who} / {where}: {c.old} -> {c.new} ({c.reason}){error}")
         lines.extend(f"  problem: {p}" for p in result.problems)
         return "\n".join(lines)

@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from queues.models import Agent, CallQueue
+from scheduler.recurrence import to_utc
+from scheduler.selectors import schedule_snapshot
 
 from .coverage import understaffed
-from .recurrence import to_utc
-from .selectors import schedule_snapshot
 
 CHARS_PER_PERCENT = 1.4  # the SVG is 1000 units wide for the window, about 7 units a character
 

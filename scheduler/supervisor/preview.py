@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .planning import Snapshot, Transition, boundaries, desired_state, explain
+from scheduler.planning import Snapshot, Transition, boundaries, desired_state, explain
 
 JUST_BEFORE = timedelta(microseconds=1)
 

@@ -14,9 +14,10 @@ from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Lease
+from scheduler.models import Lease
 
 TTL = timedelta(seconds=30)
+RECONCILE = "reconcile"  # the lease of reconcile runs and of overrides being written
 
 
 class LeaseBusy(Exception):

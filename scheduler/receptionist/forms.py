@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 
-from .models import Agent, DndStatus, Override, QueueMembership
+from queues.models import Agent, DndStatus, Override, QueueMembership
 
 DURATIONS = [
     ("", "until my schedule changes"),

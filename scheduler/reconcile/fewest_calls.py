@@ -6,7 +6,10 @@ queues x agents. By König's theorem a maximum matching gives one exactly.
 """
 
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+
+from .diff import Change
 
 
 def min_vertex_cover(edges: Iterable[tuple[Hashable, Hashable]]) -> tuple[set, set]:
@@ -84,3 +87,31 @@ def _augment(start, adjacent, layer, match_of_left, match_of_right) -> bool:
             if path:
                 path.pop()
     return False
+
+
+@dataclass
+class Call:
+    """One write to the provider: a queue's members ("queue"), an agent's queues ("agent") or her DnD ("dnd")."""
+
+    kind: str
+    target_id: str  # the queue id for "queue", else the agent id
+    changes: list[Change]
+
+
+def fewest_calls(changes: list[Change], *, member_editable: Callable[[str], bool]) -> list[Call]:
+    """The fewest calls that carry every change: queue changes by a minimum vertex cover, then one per DnD.
+
+    A pair in a queue whose members may not edit their own status must travel in the queue's call.
+    """
+    pairs = [c for c in changes if not c.target.is_dnd]
+    forced = {c.target.queue_id for c in pairs if not member_editable(c.target.queue_id)}
+    free = [(c.target.queue_id, c.target.agent_id) for c in pairs if c.target.queue_id not in forced]
+    queue_ids, _ = min_vertex_cover(free)
+    queue_ids |= forced
+    calls: dict[tuple[str, str], list[Change]] = {}
+    for change in pairs:
+        by_queue = change.target.queue_id in queue_ids
+        key = ("queue", change.target.queue_id) if by_queue else ("agent", change.target.agent_id)
+        calls.setdefault(key, []).append(change)
+    found = [Call(kind, target_id, group) for (kind, target_id), group in sorted(calls.items())]
+    return found + [Call("dnd", c.target.agent_id, [c]) for c in changes if c.target.is_dnd]

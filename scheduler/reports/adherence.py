@@ -11,9 +11,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.planning import Snapshot
+from django.conf import settings
 
-from .ringostat.client import SipStatusRow
+from integrations.models import External, IdentityKind, ProviderIdentity
+from integrations.ringostat.client import SipStatusRow, client_from_settings
+from queues.models import Agent
+from scheduler.planning import Snapshot
+from scheduler.selectors import schedule_snapshot
+
+from .call_stats import handled_per_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +118,6 @@ def adherence_report(
 ) -> AdherenceReport:
     """The adherence table for [first, last] from the database, the schedule and Ringostat (settings);
     with_calls adds the calls each RingCentral agent handled that day (RingCentral's call log)."""
-    from django.conf import settings
-
-    from queues.models import Agent
-    from scheduler.selectors import schedule_snapshot
-
-    from .call_stats import handled_per_day
-    from .models import External, IdentityKind, ProviderIdentity
-    from .ringostat.client import client_from_settings
-
     tz = ZoneInfo(settings.RINGOSTAT_TIMEZONE)
     client = client or client_from_settings()
     reports = client.daily_report(settings.RINGOSTAT_PROJECT_ID, first, last)

@@ -1,16 +1,13 @@
-"""Supervisors cancel overrides from admin: an action on the Override list that calls cancel_override.
-
-The Override list itself is queues/admin.py's; this adds the one verb that writes. If no
-Override admin is registered, a small read-only one is registered here to carry it.
-"""
+"""Overrides in admin: read-only (they are placed from the hold page or the receptionist pages, so
+they are audited), with the one verb that writes: cancel, through cancel_override."""
 
 from django.contrib import admin, messages
 
 from integrations.base import ProviderError
 from integrations.providers import default_provider
-
-from .models import Override
-from .overrides import cancel_override
+from queues.admin import ReadOnlyAdmin
+from queues.models import Override
+from scheduler.reconcile.overrides import cancel_override
 
 
 @admin.action(description="Cancel the selected overrides (the schedule takes over at once)")
@@ -30,25 +27,11 @@ def cancel_overrides(modeladmin, request, queryset):
         modeladmin.message_user(request, f"{override.agent.name}: {outcome.message}", level)
 
 
-class OverrideAdmin(admin.ModelAdmin):
+@admin.register(Override)
+class OverrideAdmin(ReadOnlyAdmin):
     list_display = ["agent", "queue", "accept", "dnd_status", "starts_at", "until", "created_by", "cancelled_at"]
     list_filter = ["queue", "cancelled_at"]
     search_fields = ["agent__name", "agent__provider_id"]
     list_select_related = ["agent", "queue", "created_by"]
+    date_hierarchy = "starts_at"
     actions = [cancel_overrides]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-if admin.site.is_registered(Override):
-    registered = admin.site.get_model_admin(Override)
-    registered.actions = [*(registered.actions or ()), cancel_overrides]
-else:
-    admin.site.register(Override, OverrideAdmin)

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from integrations.models import External, IdentityKind, ProviderIdentity
+from integrations.ringplan.client import Contact
 from queues.models import Agent
-
-from .client import Contact
 
 
 @dataclass(frozen=True, slots=True)

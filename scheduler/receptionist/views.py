@@ -1,7 +1,8 @@
 """The receptionist pages: My queues, and the forms that toggle a queue, step away and cancel an override.
 
 Thin: each view checks that the login acts for its own agent, validates the form and calls one
-function of queues.selectors or queues.overrides. Outcomes come back as messages after a redirect.
+function of scheduler.receptionist.selectors or scheduler.reconcile.overrides. Outcomes come back
+as messages after a redirect.
 """
 
 import logging
@@ -13,10 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from integrations.providers import default_provider
+from queues.models import Agent, AuditEntry, CallQueue
+from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, AwayForm, CancelForm, ToggleForm
-from .models import Agent, AuditEntry, CallQueue
-from .overrides import cancel_override, place_override
 from .selectors import my_queues
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.base import ProviderError
 from integrations.ringplan.listener import Listener
+from queues.ringplan.live_status import live_status_store
 
 
 class Command(BaseCommand):
@@ -15,7 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         """Build the listener from settings and run it until Ctrl-C (reconnecting with backoff)."""
         listener = Listener(
-            settings.RINGPLAN_API_URL, settings.RINGPLAN_API_KEY, user_email=settings.RINGPLAN_USER_EMAIL
+            settings.RINGPLAN_API_URL,
+            settings.RINGPLAN_API_KEY,
+            user_email=settings.RINGPLAN_USER_EMAIL,
+            on_status=live_status_store,
         )
         stop = threading.Event()
         self.stdout.write(f"Listening to RingPlan at {settings.RINGPLAN_API_URL}/ws (Ctrl-C stops)")

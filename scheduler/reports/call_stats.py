@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from integrations.providers import default_provider
+from integrations.ringcentral.schema import CallLogRecord
 from scheduler.planning import Snapshot
-
-from .ringcentral.schema import CallLogRecord
 
 CONNECTED = frozenset({"Accepted", "Call connected"})
 CALLER_LEG, CALLEE_LEG = "RingOutClientToCaller", "RingOutClientToSubscriber"
@@ -91,8 +91,6 @@ def read_calls(provider, agent_ids, start: datetime, end: datetime) -> dict[str,
 
 def handled_per_day(*, first: date, last: date, tz: ZoneInfo, agent_ids, provider=None) -> dict[tuple[str, date], int]:
     """Handled calls per RingCentral agent and local day over [first, last], read from the configured provider."""
-    from integrations.providers import default_provider
-
     start = datetime.combine(first, datetime.min.time(), tz)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
     return calls_per_day(read_calls(provider or default_provider(), agent_ids, start, end), tz)

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.base import ProviderError
 from integrations.ringplan.client import client_from_settings
-from integrations.ringplan.roster import roster_apply, roster_plan
+from queues.ringplan.roster import roster_apply, roster_plan
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.http import HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .ringplan.webhooks import BadDelivery, secret_matches, webhook_process, webhook_store
+from .webhooks import BadDelivery, secret_matches, webhook_process, webhook_store
 
 
 @csrf_exempt

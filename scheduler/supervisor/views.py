@@ -4,11 +4,12 @@ Registered by `SupervisionAdmin.get_urls` (scheduler/admin.py), so they live und
 /admin/scheduler/supervision/ with the admin's login, CSRF and look.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,12 +17,24 @@ from django.utils import timezone
 from integrations.base import ProviderError
 from integrations.providers import default_provider
 from queues.models import Agent, CallQueue, DndStatus
+from queues.sync import sync_queues as sync
+from scheduler import recurrence
+from scheduler.reconcile.locks import LeaseBusy
+from scheduler.reconcile.overrides import place_override
+from scheduler.reconcile.run import reconcile_locked
+from scheduler.schedule_format import (
+    ScheduleFormatError,
+    dump_schedule,
+    export_document,
+    import_schedule,
+    parse_schedule,
+)
+from scheduler.selectors import schedule_snapshot
 
-from . import recurrence
 from .board import now_board
 from .coverage import coverage_report
+from .params import date_param, int_param
 from .preview import preview
-from .selectors import schedule_snapshot
 from .timeline import queue_timeline, window
 
 TZ_SESSION_KEY = "callrota_tz"
@@ -56,7 +69,7 @@ def board(request, model_admin, panel=False):
     _require(request, "view_board")
     at = timezone.now()
     template = "board_panel.html" if panel else "board.html"
-    refresh = _int_param(request, "refresh", 15, 2, 600)
+    refresh = int_param(request, "refresh", default=15, low=2, high=600)
     return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at,
                  refresh=refresh)  # fmt: skip
 
@@ -70,7 +83,7 @@ def timeline(request, model_admin):
         return _page(request, model_admin, "timeline.html", "Timeline", tz=tz, queues=[], timeline=None)
     queue = next((q for q in queues if str(q.pk) == request.GET.get("queue")), queues[0])
     days = 7 if request.GET.get("days") == "7" else 1
-    day = _date_param(request, "day") or timezone.now().astimezone(tz).date()
+    day = date_param(request, "day", fallback="today") or timezone.now().astimezone(tz).date()
     found = queue_timeline(queue, day=day, days=days, tz=tz)
     nav = {"prev": day - timedelta(days=days), "next": day + timedelta(days=days)}
     return _page(request, model_admin, "timeline.html", f"Timeline: {queue.name}", tz=tz, queues=queues,
@@ -81,8 +94,8 @@ def coverage(request, model_admin):
     """Understaffed intervals over local days (?day=YYYY-MM-DD&days=N, default 7 from today)."""
     _require(request, "view_board")
     tz = viewer_zone(request)
-    day = _date_param(request, "day") or timezone.now().astimezone(tz).date()
-    days = _int_param(request, "days", 7, 1, 62)
+    day = date_param(request, "day", fallback="today") or timezone.now().astimezone(tz).date()
+    days = int_param(request, "days", default=7, low=1, high=62)
     start, end = window(day, days, tz)
     found = coverage_report(start=start, end=end)
     return _page(request, model_admin, "coverage.html", "Coverage", tz=tz, found=found, day=day, days=days,
@@ -158,10 +171,8 @@ class HoldForm(forms.Form):
 
 
 def hold(request, model_admin):
-    """Place an override through queues.overrides and show its outcome in plain words."""
+    """Place an override through scheduler.reconcile.overrides and show its outcome in plain words."""
     _require(request, "hold_agent")
-    from queues.overrides import place_override
-
     tz = viewer_zone(request)
     form = HoldForm(request.POST or None, tz=tz, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
@@ -190,9 +201,6 @@ def reconcile_now(request, model_admin):
     _require(request, "reconcile_now")
     if request.method != "POST":
         return redirect("admin:scheduler_supervision_board")
-    from .locks import LeaseBusy
-    from .reconcile import reconcile_locked
-
     try:
         result = reconcile_locked(provider=default_provider(), trigger="admin", actor=request.user)
     except LeaseBusy:
@@ -213,8 +221,6 @@ def sync_queues(request, model_admin):
     _require(request, "sync_queues")
     if request.method != "POST":
         return redirect("admin:scheduler_supervision_board")
-    from queues.sync import sync_queues as sync
-
     try:
         report = sync(default_provider())
     except ProviderError as error:
@@ -232,35 +238,12 @@ def sync_queues(request, model_admin):
     return redirect("admin:scheduler_supervision_board")
 
 
-def _date_param(request, name: str) -> date | None:
-    value = request.GET.get(name)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        messages.error(request, f"{name}: {value!r} is not a date (YYYY-MM-DD); showing today.")
-        return None
-
-
-def _int_param(request, name: str, default: int, low: int, high: int) -> int:
-    try:
-        return max(low, min(high, int(request.GET.get(name, default))))
-    except ValueError:
-        messages.error(request, f"{name}: give a whole number from {low} to {high}; using {default}.")
-        return default
-
-
 MAX_SCHEDULE_BYTES = 2_000_000
 
 
 def roster_yaml(request, model_admin):
     """The YAML schedule format from the admin: export; import previewed (a dry run) before it is confirmed."""
     _require(request, "view_board")
-    from django.http import HttpResponse
-
-    from .schedule_format import ScheduleFormatError, dump_schedule, export_document, import_schedule, parse_schedule
-
     if request.GET.get("export"):
         response = HttpResponse(dump_schedule(export_document()), content_type="application/yaml; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="schedule.yaml"'

@@ -5,8 +5,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.adherence import adherence_report
 from integrations.base import ProviderError
+from scheduler.reports.adherence import adherence_report
 
 
 class Command(BaseCommand):

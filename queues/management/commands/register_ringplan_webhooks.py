@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.base import ProviderError
 from integrations.ringplan.client import client_from_settings
-from integrations.ringplan.webhooks import CALL_EVENTS
+from queues.ringplan.webhooks import CALL_EVENTS
 
 
 class Command(BaseCommand):

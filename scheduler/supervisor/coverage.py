@@ -7,7 +7,9 @@ count is taken once at the window's start and once after each boundary.
 from dataclasses import dataclass
 from datetime import datetime
 
-from .planning import Snapshot, boundaries, desired_state
+from queues.models import CallQueue
+from scheduler.planning import Snapshot, boundaries, desired_state
+from scheduler.selectors import schedule_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +72,6 @@ def understaffed(snapshot: Snapshot, min_staff: dict[str, int], start: datetime,
 
 def coverage_report(*, start: datetime, end: datetime) -> list[tuple[Shortfall, str]]:
     """The shortfalls of the stored schedule in [start, end), each with its queue's name (reads the database)."""
-    from queues.models import CallQueue
-
-    from .selectors import schedule_snapshot
-
     queues = {q: (name, n) for q, name, n in CallQueue.objects.values_list("provider_id", "name", "min_staff")}
     minimums = {q: n for q, (_, n) in queues.items()}
     return [

@@ -4,11 +4,9 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
-from queues.models import Override
-
-from .models import DispatchedBoundary
-from .planning import boundaries
-from .selectors import schedule_snapshot
+from scheduler.models import DispatchedBoundary
+from scheduler.planning import boundaries
+from scheduler.selectors import schedule_snapshot
 
 # Far below any broker's visibility timeout (Redis: 1 h), and longer than the one-minute tick
 # so that a late tick still sees every boundary before it passes.
@@ -17,15 +15,9 @@ KEEP = timedelta(days=2)
 
 
 def due_boundaries(now: datetime, horizon: timedelta = HORIZON) -> list[datetime]:
-    """Instants in [now, now + horizon) at which the desired state changes: schedule or override expiry."""
+    """Instants in [now, now + horizon) at which the desired state changes: the schedule's or a hold's."""
     end = now + horizon
-    found = {b.at for b in boundaries(schedule_snapshot(start=now, end=end), now, end)}
-    found.update(
-        Override.objects.filter(cancelled_at__isnull=True, until__gte=now, until__lt=end).values_list(
-            "until", flat=True
-        )
-    )
-    return sorted(found)
+    return [b.at for b in boundaries(schedule_snapshot(start=now, end=end), now, end)]
 
 
 def dispatch(now: datetime, enqueue) -> list[datetime]:

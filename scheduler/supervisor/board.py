@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 from django.core.exceptions import FieldDoesNotExist
 
 from queues.models import Agent, CallQueue, Override, QueueMembership
-
-from .planning import desired_state
-from .selectors import schedule_snapshot
+from scheduler.planning import desired_state
+from scheduler.selectors import schedule_snapshot
 
 
 @dataclass
@@ -20,6 +19,7 @@ class BoardRow:
     agent: Agent
     scheduled: bool | None  # the schedule's wish; None where no shift names this pair
     held: Override | None  # an active override of this pair, which beats the schedule
+    planned: bool | None  # what the plan wants, holds applied
     accepting: bool | None  # last observed; None if never read
     observed_at: datetime | None
     age: timedelta | None
@@ -27,7 +27,7 @@ class BoardRow:
 
     @property
     def wanted(self) -> bool | None:
-        return self.held.accept if self.held else self.scheduled
+        return self.planned
 
     @property
     def differs(self) -> bool:
@@ -60,8 +60,10 @@ class BoardQueue:
 def now_board(*, at: datetime) -> list[BoardQueue]:
     """Every queue with its members and managed agents at `at`, in a constant number of queries."""
     snapshot = schedule_snapshot(start=at, end=at + timedelta(microseconds=1))
-    accept = desired_state(snapshot, at).accept
-    holds = {(o.queue_id, o.agent_id): o for o in Override.objects.active(at).filter(queue__isnull=False)}
+    state = desired_state(snapshot, at)
+    accept, scheduled = state.accept, desired_state(snapshot.schedule_only(), at).accept
+    stored = Override.objects.in_bulk([o.override_id for o in state.held.values() if o.queue_id])
+    holds = {k: stored[o.override_id] for k, o in state.held.items() if o.override_id in stored}
     memberships = QueueMembership.objects.select_related(*_agent_paths("agent"))
     by_pair = {(m.queue.provider_id, m.agent.provider_id): m for m in memberships.select_related("queue")}
     wanted_agent_ids = {a for (_, a) in accept} - {a for (_, a) in by_pair}
@@ -72,22 +74,25 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
         pairs = sorted(
             {a for (q, a) in by_pair if q == queue.provider_id} | {a for (q, a) in accept if q == queue.provider_id}
         )
-        rows = [_row(queue, agent_id, by_pair.get((queue.provider_id, agent_id)), accept, holds, extra_agents, at)
-                for agent_id in pairs]  # fmt: skip
+        rows = [_row(queue, agent_id, by_pair.get((queue.provider_id, agent_id)), (scheduled, accept), holds,
+                     extra_agents, at) for agent_id in pairs]  # fmt: skip
         board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name)))
     return board
 
 
-def _row(queue, agent_id, membership, accept, holds, extra_agents, at) -> BoardRow | None:
+def _row(queue, agent_id, membership, plans, holds, extra_agents, at) -> BoardRow | None:
     agent = membership.agent if membership else extra_agents.get(agent_id)
     if agent is None:
         return None
     observed_at = membership.observed_at if membership else None
     live = getattr(agent, "live_status", None)  # integrations' LiveStatus, when installed and known
+    scheduled, accept = plans
+    key = (queue.provider_id, agent_id)
     return BoardRow(
         agent=agent,
-        scheduled=accept.get((queue.provider_id, agent_id)),
-        held=holds.get((queue.pk, agent.pk)),
+        scheduled=scheduled.get(key),
+        held=holds.get(key),
+        planned=accept.get(key),
         accepting=membership.accepting if membership else None,
         observed_at=observed_at,
         age=at - observed_at if observed_at else None,

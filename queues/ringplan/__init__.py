@@ -1,0 +1,1 @@
+"""RingPlan-side entities in Callrota: roster sync, live status and call events."""

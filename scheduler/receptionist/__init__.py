@@ -1,0 +1,1 @@
+"""The receptionist's My queues pages."""

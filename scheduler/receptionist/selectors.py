@@ -1,0 +1,119 @@
+"""Reads for the receptionist pages: one agent's queues, live or last known, and what her schedule says."""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from integrations.base import Provider, ProviderError
+from queues.models import Agent, CallQueue, Override, QueueMembership
+from scheduler.selectors import agent_plan
+
+log = logging.getLogger(__name__)
+
+LIVE_TIMEOUT = 1.5  # seconds the page waits for RingCentral before showing the last known state
+LOOKAHEAD = timedelta(days=7)  # how far "until when" looks for the schedule's next change
+# Live reads run here so a slow provider costs the page LIVE_TIMEOUT, not the client's own 30 s and retries.
+_live_reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-read")
+
+
+@dataclass
+class Reading:
+    """A value of hers at the provider: live, or the last one we saw and when (None if never seen)."""
+
+    value: object
+    live: bool
+    as_of: datetime | None
+
+
+@dataclass
+class Row:
+    """One of her queues on the page."""
+
+    queue: CallQueue
+    taking: Reading
+    scheduled: bool | None  # None: her schedule does not manage this queue
+    scheduled_until: datetime | None
+    why_until: str
+    override: Override | None
+
+    @property
+    def editable(self) -> bool:
+        return self.queue.editable_member_status
+
+
+@dataclass
+class MyQueues:
+    agent: Agent
+    at: datetime
+    zone: ZoneInfo
+    rows: list[Row]
+    dnd: Reading
+    dnd_scheduled: str | None
+    dnd_override: Override | None
+    live_problem: str = ""  # why the page shows last known state instead of live state
+
+
+def my_queues(
+    agent: Agent, *, provider: Provider, at: datetime | None = None, timeout: float | None = None
+) -> MyQueues:
+    """Each of her queues: taking calls now (live, else last known), what the schedule says and until when."""
+    at = at or timezone.now()
+    memberships = list(QueueMembership.objects.filter(agent=agent).select_related("queue").order_by("queue__name"))
+    plan = agent_plan(agent, start=at - timedelta(days=2), end=at + LOOKAHEAD)
+    held = plan.state(at).held.values()  # the holds in force, as the reconciler sees them
+    stored = Override.objects.select_related("queue").in_bulk([o.override_id for o in held])
+    overrides = {o.queue_id or None: stored[o.override_id] for o in held if o.override_id in stored}
+    timeout = LIVE_TIMEOUT if timeout is None else timeout
+    live_queues, live_dnd, problem = live_state(agent, [m.queue.provider_id for m in memberships], provider, timeout)
+    rows = []
+    for m in memberships:
+        queue_id = m.queue.provider_id
+        taking = (
+            Reading(live_queues[queue_id], True, at)
+            if queue_id in live_queues
+            else Reading(m.accepting, False, m.observed_at)
+        )
+        until = plan.next_change(at, queue_id)
+        rows.append(
+            Row(
+                m.queue,
+                taking,
+                plan.value(at, queue_id),
+                until,
+                plan.transitions.get(until, ""),
+                overrides.get(queue_id),
+            )
+        )
+    dnd = Reading(live_dnd, True, at) if live_dnd else Reading(agent.dnd_status or None, False, agent.dnd_observed_at)
+    return MyQueues(agent, at, plan.zone, rows, dnd, plan.value(at, None), overrides.get(None), problem)
+
+
+def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):
+    """(queue id -> accepting, DnD status, problem) from the provider, giving up after `timeout` seconds.
+
+    Each read that fails or is late is simply missing; the page shows the last known value for it.
+    """
+    queues = _live_reads.submit(provider.read_agent_queues, agent.provider_id, queue_ids)
+    dnd = _live_reads.submit(provider.read_dnd, [agent.provider_id])
+    wait([queues, dnd], timeout=timeout)
+    problems: list[str] = []
+    live_queues = _result(queues, provider, problems) or {}
+    live_dnd = (_result(dnd, provider, problems) or {}).get(agent.provider_id)
+    return live_queues, live_dnd, problems[0] if problems else ""
+
+
+def _result(future, provider: Provider, problems: list[str]):
+    if not future.done():
+        future.cancel()
+        problems.append(f"{provider.label} did not answer in time")
+        return None
+    try:
+        return future.result()
+    except ProviderError as error:
+        log.warning("live read failed: %s", error)
+        problems.append(f"{provider.label} could not be read: {error.describe()}")
+        return None

@@ -1,0 +1,74 @@
+"""What Callrota remembers of each value at the provider, in the membership and agent rows.
+
+`Directory.load` reads the rows for a set of targets once; `slots` turns them into the diff's
+plain Slots; `store` writes what a run (or an override) saw and planned back, in batches.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from queues.models import Agent, CallQueue, QueueMembership
+
+from .diff import Memory, Slot, Target
+
+BATCH = 500  # rows per UPDATE: one giant statement is slow to plan on PostgreSQL
+
+
+@dataclass
+class Directory:
+    """One provider's queues, agents and memberships named by a set of targets."""
+
+    queues: dict[str, CallQueue]
+    agents: dict[str, Agent]
+    memberships: dict[Target, QueueMembership]
+
+    @classmethod
+    def load(cls, provider: str, targets: Iterable[Target]) -> "Directory":
+        targets = list(targets)
+        queues = _by_provider_id(CallQueue, provider, {t.queue_id for t in targets if t.queue_id})
+        agents = _by_provider_id(Agent, provider, {t.agent_id for t in targets})
+        rows = QueueMembership.objects.filter(queue__in=queues.values(), agent__in=agents.values())
+        memberships = {
+            Target(m.agent.provider_id, m.queue.provider_id): m for m in rows.select_related("queue", "agent")
+        }
+        return cls(queues, agents, memberships)
+
+    def knows(self, target: Target) -> bool:
+        return target.agent_id in self.agents and (target.is_dnd or target.queue_id in self.queues)
+
+    def slots(self, targets: Iterable[Target]) -> dict[Target, Slot]:
+        """The diff's view of each remembered value (a pair never seen has an empty one)."""
+        return {t: self._slot(t) for t in targets}
+
+    def _slot(self, target: Target) -> Slot:
+        if target.is_dnd:
+            agent = self.agents[target.agent_id]
+            return Slot(agent.dnd_status or None, agent.dnd_planned or None)
+        row, enforce = self.memberships.get(target), self.queues[target.queue_id].enforce
+        return Slot(row.accepting, row.planned, enforce) if row else Slot(enforce=enforce)
+
+    def store(self, memory: dict[Target, Memory]) -> None:
+        """Remember what was seen (and planned) of each value; a pair seen for the first time gets its row."""
+        agents, known, new = [], [], []
+        for target, m in memory.items():
+            if target.is_dnd:
+                agent = self.agents[target.agent_id]
+                agent.dnd_status, agent.dnd_observed_at = str(m.seen), m.observed_at or agent.dnd_observed_at
+                agent.dnd_planned = agent.dnd_planned if m.planned is None else str(m.planned)
+                agents.append(agent)
+                continue
+            row = self.memberships.get(target)
+            if row is None:
+                row = self.memberships[target] = QueueMembership(
+                    queue=self.queues[target.queue_id], agent=self.agents[target.agent_id]
+                )
+            row.accepting, row.observed_at = bool(m.seen), m.observed_at or row.observed_at
+            row.planned = row.planned if m.planned is None else bool(m.planned)
+            (known if row.pk else new).append(row)
+        QueueMembership.objects.bulk_create(new, batch_size=BATCH)
+        QueueMembership.objects.bulk_update(known, ["accepting", "observed_at", "planned"], batch_size=BATCH)
+        Agent.objects.bulk_update(agents, ["dnd_status", "dnd_observed_at", "dnd_planned"], batch_size=BATCH)
+
+
+def _by_provider_id(model, provider: str, ids: set[str]) -> dict:
+    return {o.provider_id: o for o in model.objects.filter(provider=provider, provider_id__in=ids)}

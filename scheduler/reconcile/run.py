@@ -1,0 +1,155 @@
+"""Make the provider match the plan: plan -> read -> diff -> fewest calls -> write -> audit.
+
+Level-triggered: every run reads the actual state and writes only the difference, so a
+second run writes nothing and a late, missed or crashed run is healed by the next one.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.base import Provider, ProviderError
+from queues.models import ReconcileRun
+from scheduler.planning import DesiredState, Snapshot, desired_state, explain
+from scheduler.selectors import schedule_snapshot
+
+from .apply import audit_noted, resolve_interrupted, send_calls
+from .diff import Change, Target, Value, diff, held_targets, remembered, targets
+from .fewest_calls import Call, fewest_calls
+from .locks import RECONCILE, lease
+from .memory import Directory
+
+EPSILON = timedelta(microseconds=1)
+
+
+@dataclass
+class Result:
+    run: ReconcileRun | None
+    at: datetime
+    changes: list[Change] = field(default_factory=list)
+    writes: int = 0
+    problems: list[str] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)  # call kind -> the provider's name for the field
+
+    @property
+    def failed(self) -> bool:
+        return any(c.outcome == "failed" for c in self.changes)
+
+    def as_json(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "writes": self.writes,
+            "changes": [
+                c.as_json(self.fields[c.call or ("dnd" if c.target.is_dnd else "queue")]) for c in self.changes
+            ],
+            "problems": self.problems,
+        }
+
+
+def reconcile_locked(
+    *, provider: Provider, at: datetime | None = None, trigger: str, actor=None, boundary=None, wait=10.0
+) -> Result:
+    """One run under the reconcile lease; the plan is computed after the lease is taken.
+
+    A boundary run is planned for now, or for the boundary if it fires a hair early.
+    """
+    with lease(RECONCILE, wait=wait):
+        at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
+        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary)
+
+
+def reconcile(
+    *, provider: Provider, at: datetime, trigger: str, dry_run: bool = False, actor=None, boundary=None
+) -> Result:
+    """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change.
+
+    With `boundary`, only the values that change at that instant are read and written: a
+    boundary run touches a few queues at once, and the every-minute pass covers the rest.
+    A dry run returns the calls it would make and creates no run row.
+    """
+    window_start = min(at, boundary - EPSILON) if boundary else at
+    snapshot = schedule_snapshot(start=window_start, end=at + EPSILON, provider=provider.name)
+    state = desired_state(snapshot, at)
+    wanted = targets(state)
+    if boundary:
+        changed = _changed(desired_state(snapshot, boundary - EPSILON), desired_state(snapshot, boundary))
+        wanted = {t: v for t, v in wanted.items() if t in changed}
+    directory = Directory.load(provider.name, wanted)
+    wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
+    result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
+    actual = read_actual(provider, wanted, result.problems)
+    found = diff(wanted, actual, directory.slots(actual), held=held_targets(state), why=_why(snapshot, at))
+    result.changes = found.changes
+    result.calls = fewest_calls(found.changes, member_editable=lambda q: directory.queues[q].editable_member_status)
+    if dry_run:
+        result.writes = len(result.calls)
+        return result
+    result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
+    resolve_interrupted(actual, provider, result.run)
+    result.writes = send_calls(provider, result.calls, directory, run=result.run, actor=actor, tag=f"#{result.run.pk}")
+    _record(result, found.noted, provider, directory, remembered(wanted, actual, found.changes, at), actor)
+    return result
+
+
+def read_actual(provider: Provider, wanted: dict[Target, Value], problems: list[str]) -> dict[Target, Value]:
+    """Read every wanted value from the provider: one read per queue, one (batched) read for DnD.
+
+    A read that fails, or a value the provider lacks, is a problem of the run, never a guess.
+    """
+    actual: dict[Target, Value] = {}
+    by_queue: dict[str, list[str]] = {}
+    for target in wanted:
+        if not target.is_dnd:
+            by_queue.setdefault(target.queue_id, []).append(target.agent_id)
+    for queue_id, agent_ids in by_queue.items():
+        try:
+            presence = provider.read_queue_presence(queue_id)
+        except ProviderError as error:
+            problems.append(f"queue {queue_id}: read failed: {error}")
+            continue
+        for agent_id in agent_ids:
+            if agent_id in presence:
+                actual[Target(agent_id, queue_id)] = presence[agent_id]
+            else:
+                problems.append(f"queue {queue_id}: agent {agent_id} is not a member at the provider")
+    dnd_ids = sorted(t.agent_id for t in wanted if t.is_dnd)
+    if dnd_ids:
+        try:
+            dnd = provider.read_dnd(dnd_ids)
+        except ProviderError as error:
+            problems.append(f"DnD read failed: {error}")
+            return actual
+        for agent_id in dnd_ids:
+            if agent_id in dnd:
+                actual[Target(agent_id)] = dnd[agent_id]
+            else:
+                problems.append(f"agent {agent_id}: DnD status not returned by the provider")
+    return actual
+
+
+def _changed(before: DesiredState, after: DesiredState) -> set[Target]:
+    """Targets whose desired value differs between two states."""
+    old, new = targets(before), targets(after)
+    return {t for t in old.keys() | new.keys() if old.get(t) != new.get(t)}
+
+
+def _why(snapshot: Snapshot, at: datetime):
+    def why(target: Target, wanted: Value) -> str:
+        on = wanted is True or wanted == "TakeAllCalls"
+        return explain(snapshot, at, target.agent_id, target.queue_id or None, on)
+
+    return why
+
+
+@transaction.atomic
+def _record(result: Result, noted: list[Change], provider: Provider, directory: Directory, memory, actor) -> None:
+    """Store what was seen: drift left alone, last known state, the run's totals."""
+    audit_noted(noted, provider, directory, run=result.run, actor=actor)
+    directory.store(memory)
+    run = result.run
+    run.finished_at, run.writes, run.problems = timezone.now(), result.writes, result.problems
+    run.failures = sum(c.outcome == "failed" for c in result.changes)
+    run.save()

@@ -1,0 +1,1 @@
+"""Reports over the providers' records: adherence and calls handled."""

@@ -1,0 +1,1 @@
+"""The supervisors' pages in admin: board, timeline, coverage, preview, hold."""
