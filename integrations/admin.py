@@ -39,8 +39,8 @@ class ProviderIdentityAdmin(admin.ModelAdmin):
             report = adherence_report(first=first, last=last, with_calls=with_calls)
         except ProviderError as error:
             messages.error(request, f"Could not read the providers: {error}")
-        for error in errors:
-            messages.error(request, error)
+        for problem in errors:
+            messages.error(request, problem)
         context = {
             **self.admin_site.each_context(request),
             "title": "Adherence",
