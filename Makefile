@@ -9,7 +9,7 @@ PYTEST := $(PY) -m pytest
 .PHONY: help install run test test-e2e test-all lint format bench bench-smoke clean
 
 help: ## list the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,11 @@ test-e2e: install ## only the slow end-to-end tests (real worker, browser, emula
 test-all: install ## every test
 	$(PYTEST)
 
-lint: install ## ruff format check and lint
+lint: install ## ruff format check and lint, mypy, the import contract
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy scheduler queues integrations
+	$(VENV)/bin/lint-imports
 
 format: install ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .

@@ -93,11 +93,13 @@ def _event(uid: str, summary: str, start: datetime, end: datetime, now: datetime
 def feed_view(request, kind: str, token: str):
     """The calendar a token opens; any unknown token, or one for another kind of feed, is a 404."""
     found = FeedToken.objects.filter(digest=_digest(token)).select_related("agent", "queue").first()
-    owner = found and (found.agent if kind == "agent" else found.queue)
-    if owner is None:
+    if found is not None and kind == "agent" and found.agent is not None:
+        calendar = agent_calendar(found.agent, now=timezone.now())
+    elif found is not None and kind != "agent" and found.queue is not None:
+        calendar = queue_calendar(found.queue, now=timezone.now())
+    else:
         raise Http404("no such calendar feed")
-    build = agent_calendar if kind == "agent" else queue_calendar
-    response = HttpResponse(build(owner, now=timezone.now()).to_ical(), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{kind}.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrule
+
 from .recurrence import Occurrence, occurrence_span
 
 TAKE_ALL_CALLS = "TakeAllCalls"
@@ -31,7 +33,7 @@ class ShiftRule:
     queue_ids: tuple[str, ...]
     agent_ids: tuple[str, ...]
     weekdays: frozenset[int] | None = None  # Monday = 0; None when `rule` picks the days
-    rule: object = None  # a dateutil rrule over local dates
+    rule: rrule | None = None  # over local dates
     valid_from: date | None = None
     valid_until: date | None = None
 
@@ -40,6 +42,7 @@ class ShiftRule:
         if (self.valid_from and day < self.valid_from) or (self.valid_until and day > self.valid_until):
             return False
         if self.rule is None:
+            assert self.weekdays is not None  # a shift without a rule names its weekdays
             return day.weekday() in self.weekdays
         midnight = datetime.combine(day, time())
         found = self.rule.after(midnight, inc=True)
@@ -190,9 +193,12 @@ def boundaries(snapshot: Snapshot, start: datetime, end: datetime) -> list[Bound
     return found
 
 
-def _events(snapshot: Snapshot, start: datetime, end: datetime):
+_Event = tuple[datetime, Transition, tuple[int, ShiftRule | TimeOffSpan]]
+
+
+def _events(snapshot: Snapshot, start: datetime, end: datetime) -> list[_Event]:
     """(instant, transition, (delta, shift or time off)) for every start and end, sorted by instant."""
-    events = []
+    events: list[_Event] = []
     for shift in snapshot.shifts:
         for occ in shift.occurrences(start, end):
             events.append(
@@ -211,8 +217,8 @@ def _events(snapshot: Snapshot, start: datetime, end: datetime):
     return events
 
 
-def _grouped(events):
-    group: list = []
+def _grouped(events: list[_Event]) -> Iterator[tuple[datetime, list[_Event]]]:
+    group: list[_Event] = []
     for event in events:
         if group and event[0] != group[0][0]:
             yield group[0][0], group

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import DAILY, rrulestr
+from dateutil.rrule import DAILY, rrule, rrulestr
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -39,7 +39,7 @@ def parse_days(value: str) -> frozenset[int]:
     return frozenset(WEEKDAYS.index(d) for d in days)
 
 
-def parse_rrule(text: str, dtstart: date):
+def parse_rrule(text: str, dtstart: date) -> rrule:
     """A dateutil rule that picks the shift's days; ValueError if it is not a valid RRULE.
 
     Times come from the shift's start, so rules finer than a day are refused.
@@ -51,7 +51,10 @@ def parse_rrule(text: str, dtstart: date):
         rule = rrulestr(text, dtstart=datetime.combine(dtstart, time()))
     except (ValueError, TypeError) as error:
         raise ValueError(f"invalid RRULE {text!r}: {error}") from None
-    if rule._freq > DAILY:  # HOURLY, MINUTELY, SECONDLY
+    if not isinstance(rule, rrule):  # RDATE or EXDATE lines make a set, and a shift has one rule
+        raise ValueError(f"invalid RRULE {text!r}: one rule only, without RDATE or EXDATE")
+    # dateutil keeps FREQ in a private attribute, which its stubs leave out.
+    if rule._freq > DAILY:  # type: ignore[attr-defined]  # HOURLY, MINUTELY, SECONDLY
         raise ValueError(f"invalid RRULE {text!r}: FREQ must be DAILY or coarser; the shift's start gives the time")
     return rule
 

@@ -33,7 +33,7 @@ def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat")
             log.info("reconcile skipped: another run holds the lease")
             return {"skipped": True}
         raise self.retry(countdown=0.5) from None  # the boundary must still be applied after the busy run
-    return {"run": result.run.pk, "writes": result.writes, "failed": result.failed}
+    return {"run": result.run.pk if result.run else None, "writes": result.writes, "failed": result.failed}
 
 
 @shared_task

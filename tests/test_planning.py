@@ -98,6 +98,12 @@ def test_it_runs_rrule_every_other_week(at, expected):
     assert accepts(every_other_weekend, at) is expected
 
 
+@pytest.mark.parametrize("text", ["FREQ=WEEKLY;BYDAY=SA\nEXDATE:20260110T000000", "FREQ=WEEKLY\nRDATE:20260107T000000"])
+def test_it_refuses_rrule_with_rdate_or_exdate(text):
+    with pytest.raises(ValueError, match="one rule only"):
+        recurrence.parse_rrule(text, date(2026, 1, 3))
+
+
 @pytest.mark.parametrize(
     "at, expected",
     [

@@ -14,6 +14,7 @@ from django.test import override_settings
 from integrations.base import ProviderError
 from integrations.ringcentral.client import RingCentralClient, client_from_settings
 from integrations.ringcentral.errors import RingCentralError
+from integrations.ringcentral.multipart import parse_batch
 from integrations.ringcentral.ratelimit import (
     AUTH,
     HEAVY,
@@ -161,6 +162,16 @@ def test_an_unknown_extension_in_a_batch_raises_its_404(client):
 
     assert (error.value.status, error.value.code, error.value.permanent) == (404, "CMN-102", True)
     assert "999" in str(error.value)
+
+
+def test_a_batch_part_that_is_itself_multipart_is_malformed():
+    nested = "--c\r\nContent-Type: application/json\r\n\r\n{}\r\n--c--\r\n"
+    body = (
+        '--b\r\nContent-Type: application/json\r\n\r\n{"response": [{"status": 200}]}\r\n'
+        f"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n{nested}--b--\r\n"
+    )
+    with pytest.raises(ValueError, match="is multipart"):
+        parse_batch("multipart/mixed; boundary=b", body.encode())
 
 
 def test_it_reads_the_service_status(client):

@@ -5,12 +5,14 @@ part `{"response": [{"href", "status", "responseDescription"}, ...]}` listing ea
 own status, in the order the ids were asked for.
 """
 
+import email.message
 import email.parser
 import email.policy
 import json
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,16 @@ def parse_batch(content_type: str, body: bytes) -> list[BatchPart]:
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
         raise ValueError("the batch answer is not multipart")
-    summary, *documents = [json.loads(part.get_payload(decode=True)) for part in message.iter_parts()]
+    summary, *documents = [_json_document(part) for part in message.iter_parts()]
     statuses = [entry["status"] for entry in summary.get("response", [])]
     if len(statuses) != len(documents):
         raise ValueError(f"the batch summary lists {len(statuses)} parts but {len(documents)} follow")
     return [BatchPart(int(status), document) for status, document in zip(statuses, documents, strict=True)]
+
+
+def _json_document(part: email.message.Message) -> Any:
+    """One part's JSON document; ValueError if the part is itself multipart (it has no body of its own)."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        raise ValueError("a batch part is multipart, not a JSON document")
+    return json.loads(payload)

@@ -145,7 +145,7 @@ class _GroupLog:
 class InProcessStore:
     """The pacing log in this process's memory: right for one worker process, or tests."""
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._groups: dict[str, _GroupLog] = {}
@@ -154,7 +154,8 @@ class InProcessStore:
         """Seconds to wait before trying again, or 0 once `token` has its place."""
         with self._lock:
             log, now = self._groups.setdefault(key, _GroupLog()), self._clock()
-            limit, window = (limit, window) if log.limit is None else (log.limit, log.window)
+            if log.limit is not None and log.window is not None:  # an answer taught both
+                limit, window = log.limit, log.window
             if log.held_until > now:
                 return log.held_until - now
             if limit == UNTHROTTLED:
@@ -248,7 +249,7 @@ class RedisStore:
 
     def settle(self, key: str, token: str, margin: float, budget: Budget | None) -> None:
         """Stamp the entry with its answer's time; learn the budget and count load we did not send."""
-        numbers = [budget.limit, budget.window, budget.remaining] if budget else ["", "", ""]
+        numbers: list[float | str] = [budget.limit, budget.window, budget.remaining] if budget else ["", "", ""]
         with _redis_errors():
             self._settle(keys=self._keys(key)[:2], args=[token, margin, *numbers])
 

@@ -124,9 +124,9 @@ def _result(method: str, response: requests.Response):
     if not isinstance(answer, dict):
         raise ProviderError(f"{method}: Ringostat's answer is not a JSON-RPC object", code="malformed")
     if "error" in answer:
-        error = answer["error"] if isinstance(answer["error"], dict) else {"message": str(answer["error"])}
+        failure = answer["error"] if isinstance(answer["error"], dict) else {"message": str(answer["error"])}
         raise ProviderError(
-            f"{method}: {error.get('message', 'failed')}", code=str(error.get("code", "")), permanent=True
+            f"{method}: {failure.get('message', 'failed')}", code=str(failure.get("code", "")), permanent=True
         )
     if "result" not in answer:
         raise ProviderError(f"{method}: Ringostat's answer has no result", code="malformed")

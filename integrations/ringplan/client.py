@@ -26,7 +26,9 @@ class Extension:
     def from_api(cls, data) -> "Extension":
         if not isinstance(data, dict) or "_id" not in data:
             raise ValueError(f"extension {data!r} has no _id")
-        inner = data.get("data") if isinstance(data.get("data"), dict) else {}
+        inner = data.get("data")
+        if not isinstance(inner, dict):
+            inner = {}
         number = inner.get("extension", inner.get("id", data.get("number", "")))
         return cls(id=str(data["_id"]), number=str(number), name=str(inner.get("name") or data.get("name") or ""))
 

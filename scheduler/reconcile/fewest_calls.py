@@ -68,7 +68,7 @@ def _bfs_layers(adjacent, match_of_left, match_of_right) -> dict | None:
 def _augment(start, adjacent, layer, match_of_left, match_of_right) -> bool:
     """Find one shortest augmenting path from `start` along the layers and flip it (iteratively)."""
     stack = [(start, iter(adjacent[start]))]
-    path = []
+    path: list[tuple[Hashable, Hashable]] = []
     while stack:
         left, rights = stack[-1]
         for right in rights:

@@ -58,7 +58,7 @@ def calls_per_shift(*, snapshot: Snapshot, calls: dict[str, list[CallLogRecord]]
     for agent_id, records in calls.items():
         for record in records:
             at = started_at(record)
-            running = [
+            running: list[tuple[str, datetime | None]] = [
                 (shift.name, o.start)
                 for shift in snapshot.shifts
                 if agent_id in shift.agent_ids

@@ -60,7 +60,8 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo) -> T
     snapshot = schedule_snapshot(start=start, end=end)
     names = dict(Agent.objects.values_list("provider_id", "name"))
     place = _placer(start, end, tz)
-    lanes, rostered = [], set()
+    lanes: list[Lane] = []
+    rostered: set[str] = set()
     for shift in snapshot.shifts:
         if queue.provider_id not in shift.queue_ids:
             continue
