@@ -259,7 +259,9 @@ def roster_yaml(request, model_admin):
     _require(request, "view_board")
     from django.http import HttpResponse
 
-    from .schedule_format import ScheduleFormatError, dump_schedule, export_document, import_schedule, parse_schedule
+    from .schedule.exporter import dump_schedule, export_document
+    from .schedule.importer import import_schedule
+    from .schedule.parse import ScheduleFormatError, parse_schedule
 
     if request.GET.get("export"):
         response = HttpResponse(dump_schedule(export_document()), content_type="application/yaml; charset=utf-8")

@@ -10,7 +10,8 @@ from integrations.models import LiveStatus
 from queues.models import Agent, CallQueue, Override, QueueMembership
 from scheduler.board import now_board
 from scheduler.preview import preview
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York: Support mornings and Dr. Adams running

@@ -14,7 +14,8 @@ from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from integrations.ringcentral.schema import CallLogRecord
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 
 JAMES, MARIA = "111111111", "222222222"

@@ -11,7 +11,8 @@ from django.core.management.base import CommandError
 
 from scheduler.coverage import understaffed
 from scheduler.planning import ShiftRule, Snapshot, TimeOffSpan
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 NY, KYIV = ZoneInfo("America/New_York"), ZoneInfo("Europe/Kyiv")
 EVERY_DAY = frozenset(range(7))
