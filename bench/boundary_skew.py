@@ -52,7 +52,8 @@ def main():
     from integrations.ringcentral.harness import EmulatorProcess
     from scheduler.models import Shift
     from scheduler.reconcile.run import reconcile_locked
-    from scheduler.schedule_format import import_schedule, parse_schedule
+    from scheduler.schedule.importer import import_schedule
+    from scheduler.schedule.parse import parse_schedule
     from tests.e2e.stack import Stack
 
     start = (datetime.now(UTC) + timedelta(seconds=FIRST_AHEAD)).replace(microsecond=0)

@@ -59,7 +59,8 @@ def prepare(seed: Path):
     from queues.models import Agent
     from queues.sync import sync_queues
     from scheduler.reconcile.run import reconcile_locked
-    from scheduler.schedule_format import import_schedule, read_schedule_file
+    from scheduler.schedule.importer import import_schedule
+    from scheduler.schedule.parse import read_schedule_file
 
     setup_test_environment()  # lets the test client's "testserver" host in
     import_schedule(read_schedule_file(seed))

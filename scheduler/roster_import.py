@@ -2,7 +2,7 @@
 
 The admin's import shows a preview of every row (new, update, skip, error) before anything is
 saved; a row that breaks a rule of Shift.clean() is reported with the field and nothing is saved.
-The YAML schedule format stays in scheduler/schedule_format.py (manage.py import_schedule).
+The YAML schedule format stays in scheduler/schedule/ (manage.py import_schedule).
 """
 
 from import_export import fields, resources, widgets

@@ -8,7 +8,8 @@ from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 SAMPLES_SEED = Path(__file__).parent / "ringcentral_samples" / "seed.yaml"
 # Real limit counts over a 1 s window: rate limiting is on, and waiting it out stays cheap.

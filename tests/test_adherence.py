@@ -25,7 +25,8 @@ from integrations.ringostat.emulator import DEMO_SEED, EmulatorThread, read_seed
 from queues.models import Agent
 from scheduler.models import TimeOff
 from scheduler.reports.adherence import adherence_report, days_between
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 MONDAY, SUNDAY = date(2026, 11, 23), date(2026, 11, 29)
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 
 from queues.models import Agent, CallQueue
 from scheduler.models import Shift, TimeOff
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.models import LiveStatus
 from queues.models import Agent, CallQueue, Override, QueueMembership
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 from scheduler.supervisor.board import now_board
 from scheduler.supervisor.preview import preview

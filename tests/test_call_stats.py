@@ -21,7 +21,8 @@ from scheduler.reports.call_stats import (
     read_calls,
     ringout_statuses,
 )
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 
 JAMES, MARIA = "111111111", "222222222"

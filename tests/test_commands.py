@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from scheduler.schedule_format import DEMO_SCHEDULE
+from scheduler.schedule.parse import DEMO_SCHEDULE
 
 
 def run(*args) -> str:

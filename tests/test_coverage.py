@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from scheduler.planning import ShiftRule, Snapshot, TimeOffSpan
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.supervisor.coverage import understaffed
 
 NY, KYIV = ZoneInfo("America/New_York"), ZoneInfo("Europe/Kyiv")

@@ -10,7 +10,8 @@ from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from scheduler.reconcile.run import reconcile_locked
-from scheduler.schedule_format import import_schedule, parse_schedule
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import parse_schedule
 
 BOUNDARY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

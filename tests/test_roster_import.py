@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR
 from scheduler.roster_import import ShiftResource, import_roster
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 HEADER = "name,timezone,start_time,end_time,days,rrule,dtstart,valid_from,valid_until,queues,agents\n"
 GOOD = 'Late desk,Europe/Kyiv,18:00,02:00,"mon,fri",,,,,1081167000,111111111|222222222\n'

@@ -9,13 +9,9 @@ from django.core.management.base import CommandError
 
 from queues.models import Agent, CallQueue
 from scheduler.models import Shift, TimeOff
-from scheduler.schedule_format import (
-    ScheduleFormatError,
-    dump_schedule,
-    export_document,
-    import_schedule,
-    parse_schedule,
-)
+from scheduler.schedule.exporter import dump_schedule, export_document
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import ScheduleFormatError, parse_schedule
 
 DEMO = Path(__file__).resolve().parent.parent / "scheduler" / "demo" / "schedule.yaml"
 
@@ -87,6 +83,14 @@ def test_it_reports_all_ten_mistakes_with_paths_and_writes_nothing(tmp_path):
         call_command("import_schedule", str(path))
     assert command_error.value.returncode == 1
     assert _database_state() == before
+
+
+@pytest.mark.django_db
+def test_a_shift_naming_a_queue_with_a_mistake_gets_only_that_mistake():
+    text = GOOD.replace("min_staff: 2", "min_staff: two")
+    with pytest.raises(ScheduleFormatError) as raised:
+        import_schedule(parse_schedule(text, lenient=True))
+    assert raised.value.errors == ["queues[0].min_staff: 'two' is not a whole number of 0 or more"]
 
 
 @pytest.mark.django_db

@@ -12,7 +12,8 @@ from integrations.ringcentral.harness import EmulatorProcess
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
 from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York: Support mornings running
 BOARD = "/admin/scheduler/supervision/board/"

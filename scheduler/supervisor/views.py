@@ -22,13 +22,9 @@ from scheduler import recurrence
 from scheduler.reconcile.locks import LeaseBusy
 from scheduler.reconcile.overrides import place_override
 from scheduler.reconcile.run import reconcile_locked
-from scheduler.schedule_format import (
-    ScheduleFormatError,
-    dump_schedule,
-    export_document,
-    import_schedule,
-    parse_schedule,
-)
+from scheduler.schedule.exporter import dump_schedule, export_document
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import ScheduleFormatError, parse_schedule
 from scheduler.selectors import schedule_snapshot
 
 from .board import now_board

@@ -19,7 +19,8 @@ from queues.models import AuditEntry, ReconcileRun
 from scheduler.models import Shift
 from scheduler.planning import desired_state
 from scheduler.reconcile.run import reconcile_locked
-from scheduler.schedule_format import import_schedule, parse_schedule
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import parse_schedule
 from scheduler.selectors import schedule_snapshot
 
 from .stack import Stack, seconds_from_now, wait_until

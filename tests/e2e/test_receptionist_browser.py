@@ -12,7 +12,8 @@ from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, Override
 from scheduler.reconcile.run import reconcile_locked
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 pytestmark = pytest.mark.slow
 

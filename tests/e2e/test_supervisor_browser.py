@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group
 from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, QueueMembership
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 pytestmark = pytest.mark.slow
 SUPPORT, JAMES, OLENA = "1081167000", "111111111", "333333333"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.ringcentral.emulator import Account, Config, Credentials, Emulator, make_server
-from scheduler.schedule_format import ScheduleFormatError, read_schedule_file
+from scheduler.schedule.parse import ScheduleFormatError, read_schedule_file
 
 CONFIG_OPTIONS = ("rate_limits", "rate_window", "token_ttl", "fail_rate", "write_fail_rate", "latency")
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from scheduler.schedule_format import dump_schedule, export_document
+from scheduler.schedule.exporter import dump_schedule, export_document
 
 
 class Command(BaseCommand):

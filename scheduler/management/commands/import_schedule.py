@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler.schedule_format import ScheduleFormatError, import_schedule, read_schedule_file
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import ScheduleFormatError, read_schedule_file
 
 
 class Command(BaseCommand):

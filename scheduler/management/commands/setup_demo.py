@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from scheduler.schedule_format import DEMO_SCHEDULE
+from scheduler.schedule.parse import DEMO_SCHEDULE
 
 DEMO_USER = "supervisor"
 

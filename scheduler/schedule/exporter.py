@@ -1,0 +1,117 @@
+"""The database's schedule as a document, and a document as YAML in the documented format."""
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from queues.models import Agent, CallQueue
+from scheduler import recurrence
+from scheduler.models import Shift, TimeOff
+
+from .parse import AgentEntry, QueueEntry, ScheduleDocument, ShiftEntry, TimeOffEntry, wall_time_to_utc
+
+
+def export_document() -> ScheduleDocument:
+    """The database's schedule as a document (what `export_schedule` writes)."""
+    shifts = list(Shift.objects.prefetch_related("queues", "agents"))
+    zones = Counter(s.timezone for s in shifts)
+    return ScheduleDocument(
+        timezone=zones.most_common(1)[0][0] if zones else "UTC",
+        queues=[_queue_entry(q) for q in CallQueue.objects.all()],
+        agents=[AgentEntry(id=a.provider_id, name=a.name, off_shift_dnd=a.off_shift_dnd) for a in Agent.objects.all()],
+        shifts=[_shift_entry(s) for s in shifts],
+        time_off=[_time_off_entry(t) for t in TimeOff.objects.select_related("agent")],
+    )
+
+
+def _queue_entry(queue: CallQueue) -> QueueEntry:
+    return QueueEntry(
+        id=queue.provider_id,
+        name=queue.name,
+        min_staff=queue.min_staff,
+        editable_member_status=queue.editable_member_status,
+    )
+
+
+def _shift_entry(shift: Shift) -> ShiftEntry:
+    return ShiftEntry(
+        name=shift.name,
+        queues=sorted(q.provider_id for q in shift.queues.all()),
+        agents=sorted(a.provider_id for a in shift.agents.all()),
+        start=shift.start_time,
+        end=shift.end_time,
+        timezone=shift.timezone,
+        days=[d for d in shift.days.split(",") if d],
+        rrule=shift.rrule,
+        dtstart=shift.dtstart,
+        valid_from=shift.valid_from,
+        valid_until=shift.valid_until,
+    )
+
+
+def _time_off_entry(off: TimeOff) -> TimeOffEntry:
+    tz = recurrence.zone(off.timezone)
+    return TimeOffEntry(
+        agent=off.agent.provider_id,
+        start=_wall_time(off.start, tz),
+        end=_wall_time(off.end, tz),
+        timezone=off.timezone,
+        reason=off.reason,
+    )
+
+
+def _wall_time(value: datetime, tz: ZoneInfo) -> datetime:
+    """The local wall time, keeping the offset where the wall time alone would mislead (a DST gap or fold)."""
+    local = value.astimezone(tz)
+    naive = local.replace(tzinfo=None)
+    return naive if wall_time_to_utc(naive, tz) == value else local
+
+
+def dump_schedule(document: ScheduleDocument) -> str:
+    """The document as YAML in the documented format, optional keys left out when at their default."""
+    data = {
+        "timezone": document.timezone,
+        "queues": [q.model_dump(exclude_defaults=True) for q in document.queues],
+        "agents": [a.model_dump(exclude_defaults=True) for a in document.agents],
+        "shifts": [_shift_data(s, document.timezone) for s in document.shifts],
+        "time_off": [_time_off_data(t, document.timezone) for t in document.time_off],
+    }
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block mappings with inline lists of ids or days, as in the documented format."""
+
+    def represent_flow_list(self, data: list[Any]) -> yaml.Node:
+        return self.represent_sequence(
+            "tag:yaml.org,2002:seq", data, flow_style=not any(isinstance(v, dict) for v in data)
+        )
+
+
+_Dumper.add_representer(list, _Dumper.represent_flow_list)
+
+
+def _shift_data(shift: ShiftEntry, default_tz: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": shift.name, "queues": shift.queues, "agents": shift.agents}
+    if shift.rrule:
+        data.update(rrule=shift.rrule, dtstart=shift.dtstart)
+    else:
+        data.update(days=shift.days)
+    data.update({"start": f"{shift.start:%H:%M}", "end": f"{shift.end:%H:%M}"})
+    optional: dict[str, Any] = {"timezone": shift.timezone if shift.timezone != default_tz else None}
+    optional.update(valid_from=shift.valid_from, valid_until=shift.valid_until)
+    return data | {k: v for k, v in optional.items() if v is not None}
+
+
+def _time_off_data(off: TimeOffEntry, default_tz: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"agent": off.agent, "start": _iso_minutes(off.start), "end": _iso_minutes(off.end)}
+    if off.timezone != default_tz:
+        data["timezone"] = off.timezone
+    return data | ({"reason": off.reason} if off.reason else {})
+
+
+def _iso_minutes(value: datetime) -> str:
+    return value.isoformat(timespec="minutes" if not value.second else "seconds")

@@ -1,0 +1,283 @@
+"""Writing a schedule document to the database: atomic, idempotent, all or nothing.
+
+Queues and agents are matched by provider id, shifts by name, time off by agent, start and end;
+nothing already as the file says is written, and nothing absent from the file is deleted.
+Every entry is checked by its model's own validation, with messages under the file's paths.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from itertools import combinations
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone as dj_timezone
+
+from queues.models import Agent, CallQueue
+from scheduler import recurrence
+from scheduler.models import Shift, TimeOff
+from scheduler.planning import ShiftRule
+from scheduler.selectors import shift_rule
+
+from .parse import (
+    AgentEntry,
+    QueueEntry,
+    ScheduleDocument,
+    ScheduleFormatError,
+    ShiftEntry,
+    TimeOffEntry,
+    wall_time_to_utc,
+)
+
+if TYPE_CHECKING:  # django-stubs' generic; at run time the class is made per relation
+    from django.db.models.fields.related_descriptors import ManyRelatedManager
+
+OVERLAP_HORIZON = timedelta(days=35)  # how far ahead the importer looks for overlapping shifts
+FILE_KEYS = {"provider_id": "id", "start_time": "start", "end_time": "end"}  # model field -> the file's key
+
+Keyed = TypeVar("Keyed", CallQueue, Agent)
+KeyedEntry = TypeVar("KeyedEntry", QueueEntry, AgentEntry)
+M = TypeVar("M", bound=models.Model)
+Prepared = dict[str, tuple[M, bool]]  # key -> (unsaved instance with the file's values, differs from the database)
+
+
+@dataclass
+class ImportReport:
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        kinds = ("queues", "agents", "shifts", "time off")
+        return "\n".join(
+            f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, {self.unchanged[kind]} unchanged"
+            for kind in kinds
+        )
+
+
+def import_schedule(document: ScheduleDocument, *, dry_run: bool = False) -> ImportReport:
+    """Write the document to the database in one transaction; ScheduleFormatError if any entry is invalid."""
+    report = ImportReport()
+    errors = list(document.errors)
+    with transaction.atomic():
+        queues = _prepare(CallQueue, document.queues, errors, _queue_fields)
+        agents = _prepare(Agent, document.agents, errors, _agent_fields)
+        shifts = _prepare_shifts(document.shifts, errors)
+        errors.extend(_unknown_references(document))
+        time_off = _prepare_time_off(document.time_off, errors)
+        if errors:
+            raise ScheduleFormatError(errors)
+        for kind, prepared in (("queues", queues), ("agents", agents)):
+            for instance, changed in prepared.values():
+                _save(instance, changed, kind, report)
+        _save_shifts(document.shifts, shifts, report)
+        _save_time_off(time_off, report)
+        report.warnings = _overlap_warnings(document.shifts)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _queue_fields(entry: QueueEntry) -> dict[str, Any]:
+    return {"name": entry.name, "min_staff": entry.min_staff, "editable_member_status": entry.editable_member_status}
+
+
+def _agent_fields(entry: AgentEntry) -> dict[str, Any]:
+    return {"name": entry.name, "off_shift_dnd": entry.off_shift_dnd}
+
+
+def _prepare(
+    model: type[Keyed],
+    entries: Sequence[KeyedEntry],
+    errors: list[str],
+    fields_of: Callable[[KeyedEntry], dict[str, Any]],
+) -> Prepared[Keyed]:
+    existing = {o.provider_id: o for o in model.objects.filter(provider_id__in=[e.id for e in entries])}
+    prepared: Prepared[Keyed] = {}
+    for entry in entries:
+        instance = existing.get(entry.id) or model(provider_id=entry.id)
+        changed = _assign(instance, fields_of(entry))
+        if _validate(instance, entry.path, errors):
+            prepared[entry.id] = (instance, changed)
+    return prepared
+
+
+def _assign(instance: models.Model, values: dict[str, Any]) -> bool:
+    """Set field values; return whether the instance is new or any value changed."""
+    changed = instance.pk is None
+    for name, value in values.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _validate(instance: models.Model, path: str, errors: list[str], exclude: Collection[str] = ()) -> bool:
+    """Run the model's own validation; record its messages under the file's paths."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            where = path if name == "__all__" else f"{path}.{FILE_KEYS.get(name, name)}"
+            errors.extend(f"{where}: {_lower_first(message)}" for message in messages)
+        return False
+    return True
+
+
+def _lower_first(message: str) -> str:
+    return message[:1].lower() + message[1:] if message[1:2].islower() else message
+
+
+def _shift_fields(entry: ShiftEntry) -> dict[str, Any]:
+    return {
+        "timezone": entry.timezone,
+        "start_time": entry.start,
+        "end_time": entry.end,
+        "days": ",".join(d.lower() for d in entry.days),
+        "rrule": entry.rrule,
+        "dtstart": entry.dtstart or (entry.valid_from if entry.rrule else None),
+        "valid_from": entry.valid_from,
+        "valid_until": entry.valid_until,
+    }
+
+
+def _prepare_shifts(entries: Sequence[ShiftEntry], errors: list[str]) -> Prepared[Shift]:
+    existing = Shift.objects.in_bulk([e.name for e in entries], field_name="name")
+    prepared: Prepared[Shift] = {}
+    for entry in entries:
+        instance = existing.get(entry.name) or Shift(name=entry.name)
+        changed = _assign(instance, _shift_fields(entry))
+        if _validate(instance, entry.path, errors):
+            prepared[entry.name] = (instance, changed)
+    return prepared
+
+
+def _unknown_references(document: ScheduleDocument) -> list[str]:
+    """Ids that neither the file nor the database knows; an entry with a mistake still counts as known."""
+    queues = _known_ids(CallQueue, document.queues, document.named_ids.get("queues", set()))
+    agents = _known_ids(Agent, document.agents, document.named_ids.get("agents", set()))
+    errors = []
+    for shift in document.shifts:
+        errors += [
+            f"{shift.path}.queues[{j}]: unknown queue {queue_id!r}: add it under queues"
+            for j, queue_id in enumerate(shift.queues)
+            if queue_id not in queues
+        ]
+        errors += [
+            f"{shift.path}.agents[{j}]: unknown agent {agent_id!r}: add it under agents"
+            for j, agent_id in enumerate(shift.agents)
+            if agent_id not in agents
+        ]
+    errors += [
+        f"{off.path}.agent: unknown agent {off.agent!r}: add it under agents"
+        for off in document.time_off
+        if off.agent not in agents
+    ]
+    return errors
+
+
+def _known_ids(model: type[Keyed], entries: Iterable[QueueEntry | AgentEntry], named: set[str]) -> set[str]:
+    return {e.id for e in entries} | named | set(model.objects.values_list("provider_id", flat=True))
+
+
+def _prepare_time_off(entries: Sequence[TimeOffEntry], errors: list[str]) -> list[tuple[str, TimeOff]]:
+    prepared = []
+    for entry in entries:
+        tz = recurrence.zone(entry.timezone)
+        start, end = wall_time_to_utc(entry.start, tz), wall_time_to_utc(entry.end, tz)
+        instance = TimeOff(start=start, end=end, timezone=entry.timezone, reason=entry.reason)
+        if _validate(instance, entry.path, errors, exclude=["agent"]):
+            prepared.append((entry.agent, instance))
+    return prepared
+
+
+def _save(instance: CallQueue | Agent, changed: bool, kind: str, report: ImportReport) -> None:
+    if not changed:
+        report.unchanged[kind] += 1
+        return
+    (report.created if instance.pk is None else report.updated)[kind] += 1
+    instance.save()
+
+
+def _save_shifts(entries: Sequence[ShiftEntry], prepared: Prepared[Shift], report: ImportReport) -> None:
+    queue_pks = dict(CallQueue.objects.values_list("provider_id", "pk"))
+    agent_pks = dict(Agent.objects.values_list("provider_id", "pk"))
+    for entry in entries:
+        instance, changed = prepared[entry.name]
+        is_new = instance.pk is None
+        if changed:
+            instance.save()
+        m2m_changed = _set_if_different(instance.queues, {queue_pks[q] for q in entry.queues})
+        m2m_changed |= _set_if_different(instance.agents, {agent_pks[a] for a in entry.agents})
+        if is_new:
+            report.created["shifts"] += 1
+        elif changed or m2m_changed:
+            report.updated["shifts"] += 1
+        else:
+            report.unchanged["shifts"] += 1
+
+
+def _set_if_different(manager: "ManyRelatedManager[Any, Any]", pks: set[int]) -> bool:
+    """Set a many-to-many relation only when it differs, so an unchanged shift gets no history row."""
+    if set(manager.values_list("pk", flat=True)) == pks:
+        return False
+    manager.set(pks)
+    return True
+
+
+def _save_time_off(prepared: list[tuple[str, TimeOff]], report: ImportReport) -> None:
+    """Time off is matched by agent, start and end; a match gets the file's reason and zone."""
+    agent_pks = dict(Agent.objects.values_list("provider_id", "pk"))
+    for agent_id, instance in prepared:
+        instance.agent_id = agent_pks[agent_id]
+        existing = TimeOff.objects.filter(agent_id=instance.agent_id, start=instance.start, end=instance.end).first()
+        if existing is None:
+            instance.save()
+            report.created["time off"] += 1
+        elif _assign(existing, {"reason": instance.reason, "timezone": instance.timezone}):
+            existing.save()
+            report.updated["time off"] += 1
+        else:
+            report.unchanged["time off"] += 1
+
+
+def _overlap_warnings(shifts: Sequence[ShiftEntry]) -> list[str]:
+    """Warn where one agent is on two overlapping shifts that staff the same queue (allowed, but odd)."""
+    by_pair: defaultdict[tuple[str, str], list[ShiftEntry]] = defaultdict(list)
+    for entry in shifts:
+        for pair in {(q, a) for q in entry.queues for a in entry.agents}:
+            by_pair[pair].append(entry)
+    warned: set[tuple[str, str, str]] = set()
+    warnings = []
+    for (queue_id, agent_id), entries in sorted(by_pair.items()):
+        for first, second in combinations(entries, 2):
+            if (first.name, second.name, agent_id) in warned:
+                continue
+            overlap = _first_overlap(first, second)
+            if overlap:
+                warned.add((first.name, second.name, agent_id))
+                warnings.append(
+                    f"{second.path}: agent {agent_id} is also on {first.name!r} for queue {queue_id} "
+                    f"at overlapping times (first at {overlap:%Y-%m-%d %H:%M} UTC)"
+                )
+    return warnings
+
+
+def _first_overlap(a: ShiftEntry, b: ShiftEntry) -> datetime | None:
+    starts = [d for d in (a.valid_from, b.valid_from, dj_timezone.now().date()) if d]
+    window_start = datetime.combine(max(starts), time(), tzinfo=UTC)
+    window_end = window_start + OVERLAP_HORIZON
+    spans_a = list(_rule(a).occurrences(window_start, window_end))
+    for occ in _rule(b).occurrences(window_start, window_end):
+        for other in spans_a:
+            if occ.start < other.end and other.start < occ.end:
+                return max(occ.start, other.start)
+    return None
+
+
+def _rule(entry: ShiftEntry) -> ShiftRule:
+    return shift_rule({"name": entry.name, **_shift_fields(entry)}, entry.queues, entry.agents)
