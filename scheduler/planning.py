@@ -193,7 +193,7 @@ def boundaries(snapshot: Snapshot, start: datetime, end: datetime) -> list[Bound
     return found
 
 
-_Event = tuple[datetime, Transition, tuple[int, ShiftRule | TimeOffSpan]]
+_Event = tuple[datetime, Transition, tuple[int, ShiftRule | TimeOffSpan | OverrideSpan]]
 
 
 def _events(snapshot: Snapshot, start: datetime, end: datetime) -> list[_Event]:

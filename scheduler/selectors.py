@@ -46,7 +46,10 @@ def schedule_snapshot(
     managed_agents = Agent.objects.filter(pk=agent.pk) if agent else Agent.objects.all()
     if provider:
         managed_agents = managed_agents.filter(provider=provider)
-    managed = dict(managed_agents.filter(off_shift_dnd__isnull=False).values_list("provider_id", "off_shift_dnd"))
+    managed = {
+        a: str(dnd)
+        for a, dnd in managed_agents.filter(off_shift_dnd__isnull=False).values_list("provider_id", "off_shift_dnd")
+    }
     return Snapshot(shifts, time_off, managed, _holds(start, end, agent, provider))
 
 

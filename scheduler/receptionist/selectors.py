@@ -1,9 +1,10 @@
 """Reads for the receptionist pages: one agent's queues, live or last known, and what her schedule says."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -84,7 +85,7 @@ def my_queues(
                 taking,
                 plan.value(at, queue_id),
                 until,
-                plan.transitions.get(until, ""),
+                plan.transitions.get(until, "") if until else "",
                 overrides.get(queue_id),
             )
         )
@@ -99,7 +100,8 @@ def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: 
     """
     queues = _live_reads.submit(provider.read_agent_queues, agent.provider_id, queue_ids)
     dnd = _live_reads.submit(provider.read_dnd, [agent.provider_id])
-    wait([queues, dnd], timeout=timeout)
+    both: list[Future[Any]] = [queues, dnd]
+    wait(both, timeout=timeout)
     problems: list[str] = []
     live_queues = _result(queues, provider, problems) or {}
     live_dnd = (_result(dnd, provider, problems) or {}).get(agent.provider_id)

@@ -49,7 +49,9 @@ class Directory:
 
     def store(self, memory: dict[Target, Memory]) -> None:
         """Remember what was seen (and planned) of each value; a pair seen for the first time gets its row."""
-        agents, known, new = [], [], []
+        agents: list[Agent] = []
+        known: list[QueueMembership] = []
+        new: list[QueueMembership] = []
         for target, m in memory.items():
             if target.is_dnd:
                 agent = self.agents[target.agent_id]

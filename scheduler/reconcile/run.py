@@ -147,9 +147,10 @@ def _why(snapshot: Snapshot, at: datetime):
 @transaction.atomic
 def _record(result: Result, noted: list[Change], provider: Provider, directory: Directory, memory, actor) -> None:
     """Store what was seen: drift left alone, last known state, the run's totals."""
-    audit_noted(noted, provider, directory, run=result.run, actor=actor)
-    directory.store(memory)
     run = result.run
+    assert run is not None  # a dry run records nothing
+    audit_noted(noted, provider, directory, run=run, actor=actor)
+    directory.store(memory)
     run.finished_at, run.writes, run.problems = timezone.now(), result.writes, result.problems
     run.failures = sum(c.outcome == "failed" for c in result.changes)
     run.save()

@@ -128,7 +128,9 @@ def plan_preview(request, model_admin):
 
 
 def _shown(value) -> str:
-    return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 class HoldForm(forms.Form):
