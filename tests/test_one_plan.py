@@ -62,8 +62,8 @@ def test_the_preview_shows_the_hold_ending_and_the_schedule_taking_over(held):
     client = Client()
     client.force_login(supervisor)
     page = client.get("/admin/scheduler/supervision/preview/?tz=UTC").content.decode()
-    hold_end = page.index("hold end: James Smith")  # the step at 15:00 UTC: James back on Support
-    assert "15:00" in page[hold_end - 300 : hold_end] and "Support calls" in page[hold_end:]
+    hold_end = page.index("hold end: James Smith")  # the step at 16:00 UTC: James back on Support
+    assert "16:00" in page[hold_end - 300 : hold_end] and "Support calls" in page[hold_end:]
 
 
 def test_the_receptionist_page_shows_the_same_hold(held):
