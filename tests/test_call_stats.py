@@ -11,11 +11,11 @@ import pytest
 
 from integrations.call_stats import OFF_SHIFT, calls_per_day, calls_per_shift, handled, read_calls, ringout_statuses
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from integrations.ringcentral.schema import CallLogRecord
 from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 from scheduler.selectors import schedule_snapshot
+from tests.support.emulators import RingCentralProcess
 
 JAMES, MARIA = "111111111", "222222222"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -63,7 +63,7 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def emulator_process():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+    with RingCentralProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
         yield process
 
 

@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import AuditEntry, ReconcileRun
 from scheduler.models import Shift
@@ -21,6 +20,7 @@ from scheduler.planning import desired_state
 from scheduler.reconcile import reconcile_locked
 from scheduler.schedule_format import import_schedule, parse_schedule
 from scheduler.selectors import schedule_snapshot
+from tests.support.emulators import RingCentralProcess
 
 from .stack import Stack, seconds_from_now, wait_until
 
@@ -63,7 +63,7 @@ WEEK = "mon,tue,wed,thu,fri,sat,sun"
 def emulator(tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text(yaml.safe_dump(SCHEDULE))
-    with EmulatorProcess(seed, "--rate-limits", "off") as process:
+    with RingCentralProcess(seed, "--rate-limits", "off") as process:
         yield process
 
 
