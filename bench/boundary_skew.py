@@ -49,12 +49,12 @@ def main():
     setup("skew")
     sys.path.insert(0, str(ROOT))
     from integrations.ringcentral.client import RingCentralClient
-    from integrations.ringcentral.harness import EmulatorProcess
     from scheduler.models import Shift
     from scheduler.reconcile.run import reconcile_locked
     from scheduler.schedule.importer import import_schedule
     from scheduler.schedule.parse import parse_schedule
     from tests.e2e.stack import Stack
+    from tests.support.emulators import RingCentralProcess
 
     start = (datetime.now(UTC) + timedelta(seconds=FIRST_AHEAD)).replace(microsecond=0)
     document = schedule(count, start)
@@ -68,7 +68,7 @@ def main():
             Shift.objects.filter(name=name).update(
                 days="mon,tue,wed,thu,fri,sat,sun", start_time=at.time(), end_time=end.time()
             )
-        with EmulatorProcess(seed, "--rate-limits", "off") as emulator:
+        with RingCentralProcess(seed, "--rate-limits", "off") as emulator:
             # Everyone off before the first boundary; then the dispatcher (every 5 s) must do the rest
             # while the every-minute safety net runs beside it, as in production.
             rc = RingCentralClient(**emulator.client_kwargs())

@@ -55,16 +55,16 @@ def prepare(seed: Path):
     from django.utils import timezone
 
     from integrations.providers import default_provider
-    from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
     from queues.models import Agent
     from queues.sync import sync_queues
     from scheduler.reconcile.run import reconcile_locked
     from scheduler.schedule.importer import import_schedule
     from scheduler.schedule.parse import read_schedule_file
+    from tests.support.emulators import TEST_CREDENTIALS, RingCentralProcess
 
     setup_test_environment()  # lets the test client's "testserver" host in
     import_schedule(read_schedule_file(seed))
-    emulator = EmulatorProcess(seed, "--rate-limits", "off").start()
+    emulator = RingCentralProcess(seed, "--rate-limits", "off").start()
     settings.RC_SERVER_URL = emulator.url
     for name, value in TEST_CREDENTIALS.items():
         setattr(settings, name, value)

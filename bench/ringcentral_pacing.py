@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 import redis  # noqa: E402
 
 from integrations.ringcentral.client import RingCentralClient  # noqa: E402
-from integrations.ringcentral.harness import EmulatorProcess  # noqa: E402
 from integrations.ringcentral.ratelimit import DEFAULT_LIMITS, MEDIUM, InProcessStore, RedisStore  # noqa: E402
+from tests.support.emulators import RingCentralProcess  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 QUEUE, AGENTS = "1081167000", ("111111111", "222222222")
@@ -65,7 +65,7 @@ def write_many(client_kwargs: dict, redis_prefix: str | None, writes: int, agent
     finished.put(time.time())
 
 
-def timed_run(emulator: EmulatorProcess, workers: int, writes: int, redis_prefix: str | None) -> tuple[float, int]:
+def timed_run(emulator: RingCentralProcess, workers: int, writes: int, redis_prefix: str | None) -> tuple[float, int]:
     """(seconds, 429s met) for `writes` split across `workers` processes that start writing together."""
     emulator.reset()
     context = multiprocessing.get_context("spawn")
@@ -109,7 +109,7 @@ def main(quick: bool) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as seed:
         seed.write(SEED)
         seed.flush()
-        with EmulatorProcess(seed.name, "--rate-window", f"{plan.window:g}") as emulator:
+        with RingCentralProcess(seed.name, "--rate-window", f"{plan.window:g}") as emulator:
             passed = report("one process", *timed_run(emulator, 1, plan.writes, None), least)
             if redis_up():
                 prefix = f"bench-rc-pacing:{uuid.uuid4().hex}"
@@ -123,7 +123,7 @@ def main(quick: bool) -> int:
     return 0 if passed else 1
 
 
-def unpaced_rate(emulator: EmulatorProcess, writes: int) -> float:
+def unpaced_rate(emulator: RingCentralProcess, writes: int) -> float:
     """Writes per second from one process with the emulator's limits off."""
     emulator.reset()
     emulator.configure(rate_limits=False)

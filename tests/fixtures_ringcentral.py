@@ -6,10 +6,10 @@ import pytest
 
 from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import TEST_CREDENTIALS, EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from tests.support.emulators import TEST_CREDENTIALS, RingCentralProcess
 
 SAMPLES_SEED = Path(__file__).parent / "ringcentral_samples" / "seed.yaml"
 # Real limit counts over a 1 s window: rate limiting is on, and waiting it out stays cheap.
@@ -19,7 +19,7 @@ FAST_WINDOW = ("--rate-window", "1")
 @pytest.fixture(scope="session")
 def emulator_process():
     """One emulator for the session, seeded with the ids RingCentral's samples use."""
-    with EmulatorProcess(SAMPLES_SEED, *FAST_WINDOW) as process:
+    with RingCentralProcess(SAMPLES_SEED, *FAST_WINDOW) as process:
         yield process
 
 
@@ -36,7 +36,7 @@ def start_emulator():
     started = []
 
     def start(*options, seed=SAMPLES_SEED):
-        started.append(EmulatorProcess(seed, *options).start())
+        started.append(RingCentralProcess(seed, *options).start())
         return started[-1]
 
     yield start
@@ -64,7 +64,7 @@ def rc_client(emulator, make_client):
 @pytest.fixture(scope="session")
 def demo_emulator_process():
     """One emulator seeded with the demo schedule, limits off, for tests of the reconciler and overrides."""
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+    with RingCentralProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
         yield process
 
 

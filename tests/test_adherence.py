@@ -21,12 +21,12 @@ from django.core.management import call_command
 
 from integrations.models import External, IdentityKind, ProviderIdentity
 from integrations.ringostat.client import RingostatClient
-from integrations.ringostat.emulator import DEMO_SEED, EmulatorThread, read_seed
 from queues.models import Agent
 from scheduler.models import TimeOff
 from scheduler.reports.adherence import adherence_report, days_between
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from tests.support.emulators import RingostatProcess
 
 MONDAY, SUNDAY = date(2026, 11, 23), date(2026, 11, 29)
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"
@@ -46,7 +46,7 @@ EXPECTED_PERCENT = {
 
 @pytest.fixture(scope="module")
 def ringostat():
-    with EmulatorThread(read_seed(DEMO_SEED)) as running:
+    with RingostatProcess() as running:
         yield running
 
 
@@ -129,9 +129,9 @@ def test_a_client_can_be_passed_in(demo, ringostat):
 
 
 def test_calls_handled_are_shown_beside_adherence(demo, point_app_at):
-    from integrations.ringcentral.harness import EmulatorProcess
+    from tests.support.emulators import RingCentralProcess
 
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as rc:
+    with RingCentralProcess(DEMO_SCHEDULE, "--rate-limits", "off") as rc:
         rc.add_call_log(
             [
                 {"id": "a", "startTime": "2026-11-24T14:00:00Z", "result": "Accepted", "extension": {"id": 111111111}},

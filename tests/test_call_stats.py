@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from integrations.ringcentral.schema import CallLogRecord
 from scheduler.reports.call_stats import (
@@ -24,6 +23,7 @@ from scheduler.reports.call_stats import (
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.selectors import schedule_snapshot
+from tests.support.emulators import RingCentralProcess
 
 JAMES, MARIA = "111111111", "222222222"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -71,7 +71,7 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def emulator_process():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+    with RingCentralProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
         yield process
 
 

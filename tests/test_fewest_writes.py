@@ -7,11 +7,11 @@ import pytest
 import yaml
 
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import parse_schedule
+from tests.support.emulators import RingCentralProcess
 
 BOUNDARY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ def setup(db, tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text(yaml.safe_dump(document))
     import_schedule(parse_schedule(seed.read_text()))
-    with EmulatorProcess(seed, "--rate-limits", "off") as emulator:
+    with RingCentralProcess(seed, "--rate-limits", "off") as emulator:
         rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05))
         yield emulator, rc, pairs, locked
 

@@ -8,8 +8,8 @@ import requests
 
 from integrations.base import ProviderError
 from integrations.ringostat.client import RingostatClient
-from integrations.ringostat.emulator import DEMO_SEED, EmulatorThread, read_seed
 from integrations.ringostat.statuses import Interval, merge_sips, parse_duration
+from tests.support.emulators import RingostatProcess
 
 PROJECT = 68861
 MONDAY, TUESDAY = date(2026, 11, 23), date(2026, 11, 24)
@@ -17,7 +17,7 @@ MONDAY, TUESDAY = date(2026, 11, 23), date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def emulator():
-    with EmulatorThread(read_seed(DEMO_SEED)) as running:
+    with RingostatProcess() as running:
         yield running
 
 

@@ -12,10 +12,10 @@ from django.db import connection
 from integrations.base import ProviderError
 from integrations.models import External, IdentityKind, LiveStatus, ProviderIdentity
 from integrations.ringplan.client import RingPlanClient
-from integrations.ringplan.harness import TEST_API_KEY, RingPlanEmulatorProcess
 from integrations.ringplan.listener import Listener
 from queues.models import Agent
 from queues.ringplan.live_status import live_status_store
+from tests.support.emulators import TEST_API_KEY, RingPlanProcess
 
 JANE, OMAR, LI = "60190ce750fe88ed1a544a7a", "60190ce750fe88ed1a544a7b", "60190ce750fe88ed1a544a7c"
 INSTANCE = "279951a6-4f51-5019-a897-0e7624828abf"
@@ -23,7 +23,7 @@ INSTANCE = "279951a6-4f51-5019-a897-0e7624828abf"
 
 @pytest.fixture(scope="module")
 def emulator_process():
-    with RingPlanEmulatorProcess() as process:
+    with RingPlanProcess() as process:
         yield process
 
 
@@ -261,7 +261,7 @@ def test_the_listen_command_stops_with_a_clear_error_on_a_refused_key(emulator, 
 
 @pytest.mark.slow
 def test_the_listener_reconnects_after_the_emulator_restarts_and_loses_nothing_sent_after(roster, settings):
-    with RingPlanEmulatorProcess() as emulator, Running(emulator.url) as running:
+    with RingPlanProcess() as emulator, Running(emulator.url) as running:
         wait_for(running.listener.authenticated.is_set, what="authentication")
         emulator.send_status(JANE, "Before restart")
         wait_for(lambda: status_of(JANE) == "Before restart", what="first status")

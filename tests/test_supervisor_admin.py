@@ -8,12 +8,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from integrations.providers import default_provider
-from integrations.ringcentral.harness import EmulatorProcess
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
 from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from tests.support.emulators import RingCentralProcess
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York: Support mornings running
 BOARD = "/admin/scheduler/supervision/board/"
@@ -137,7 +137,7 @@ def test_hold_names_the_field_to_fix_and_places_nothing(bob, client):
 
 @pytest.fixture(scope="module")
 def emulator():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+    with RingCentralProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
         yield process
 
 

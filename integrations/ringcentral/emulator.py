@@ -15,25 +15,24 @@ POST /reset (back to the seed) and POST /call-log (add call log records).
 
 import base64
 import copy
-import ipaddress
 import json
-import logging
 import math
-import re
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qs
 
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
+
+from ..emulation import EmulatorApp
 from .multipart import build_batch
 from .ratelimit import DEFAULT_LIMITS, DEFAULT_WINDOW, group_for
 from .schema import DND_STATUSES
-
-logger = logging.getLogger(__name__)
 
 ACCOUNT_ID = "809646000"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -41,7 +40,8 @@ REFRESH_TOKEN_TTL = 7 * 24 * 3600
 BATCH_LIMIT = 30
 NO_QUEUE_CALLS = ("DoNotAcceptAnyCalls", "DoNotAcceptDepartmentCalls")  # DnD values that mean acceptQueueCalls false
 USER_STATUSES = ("Available", "Busy", "Offline")
-ACCOUNT_PATH = r"/restapi/v1\.0/account/(?P<account>[^/]+)"
+ACCOUNT_PATH = "/restapi/v1.0/account/<account>"
+ERROR_CODES = {403: "CMN-408", 500: "CMN-211"}  # for the errors the base answers (its 404 is not_found)
 
 
 # ---------------------------------------------------------------------------- the account
@@ -126,57 +126,27 @@ def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-# ---------------------------------------------------------------------------- requests and replies
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query_string: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-    client_host: str
-    base_url: str
-
-    def param(self, name: str) -> str | None:
-        values = parse_qs(self.query_string).get(name)
-        return values[0] if values else None
-
-
-@dataclass
-class Reply:
-    status: int
-    body: dict | bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def payload(self) -> bytes:
-        if self.body is None:
-            return b""
-        if isinstance(self.body, bytes):
-            return self.body
-        self.headers.setdefault("Content-Type", "application/json; charset=utf-8")
-        return json.dumps(self.body, indent=2).encode()
+# ---------------------------------------------------------------------------- refusals
 
 
 class Refused(Exception):
-    """Raised by a handler to answer with an error."""
+    """Raised by a handler to answer with one of RingCentral's error bodies."""
 
-    def __init__(self, reply: Reply):
-        super().__init__(reply.status)
-        self.reply = reply
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
 
 
 def api_error(status: int, code: str, message: str, parameter: str | None = None) -> Refused:
     """RingCentral's error body: {errorCode, message, errors: [{errorCode, message, parameterName}]}."""
     detail = {"errorCode": code, "message": message} | ({"parameterName": parameter} if parameter else {})
-    return Refused(Reply(status, {"errorCode": code, "message": message, "errors": [detail]}))
+    return Refused(status, {"errorCode": code, "message": message, "errors": [detail]})
 
 
 def oauth_error(status: int, error: str, code: str, message: str) -> Refused:
     """The token endpoint's error body, OAuth-shaped as RingCentral sends it."""
     body = {"error": error, "errors": [{"errorCode": code, "message": message}], "error_description": message}
-    return Refused(Reply(status, body))
+    return Refused(status, body)
 
 
 def malformed(parameter: str, why: str = "value is invalid") -> Refused:
@@ -193,7 +163,7 @@ def not_found(parameter: str) -> Refused:
 class RateLimiter:
     """RingCentral's usage-plan counting: a sliding window per app and group, then a penalty interval."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._hits: dict[tuple, deque] = {}
         self._penalty_until: dict[tuple, float] = {}
 
@@ -220,16 +190,20 @@ class Token:
 # ---------------------------------------------------------------------------- the emulator
 
 
-class Emulator:
-    """RingCentral's behaviour over an in-memory account; `handle` answers one request."""
+class Emulator(EmulatorApp):
+    """RingCentral's behaviour over an in-memory account, as a WSGI app."""
+
+    title = "RingCentral emulator"
+    json_indent = 2
+    json_type = "application/json; charset=utf-8"
 
     def __init__(self, account: Account, credentials: Credentials, *, owner: str, config: Config | None = None):
         if owner not in account.agents:
             raise ValueError(f"the owner {owner!r} is not an agent of the seed")
+        super().__init__()
         self.owner, self.credentials = owner, credentials
         self._seed, self._initial_config = copy.deepcopy(account), config or Config()
         self._lock = threading.RLock()
-        self._routes = [(method, re.compile(pattern), handler) for method, pattern, handler in self._route_table()]
         self.reset()
 
     def reset(self) -> None:
@@ -243,82 +217,82 @@ class Emulator:
             self.request_log: list[dict] = []
             self._failure_debt = 0.0
 
-    def _route_table(self):
+    def rules(self) -> list[Rule]:
         a = ACCOUNT_PATH
-        ext, queue = a + r"/extension/(?P<ext>[^/]+)", a + r"/call-queues/(?P<q>[^/]+)"
-        return [
-            ("POST", r"/restapi/oauth/token", self.issue_token),
-            ("GET", r"/restapi/v1\.0/status", self.status),
-            ("GET", a + r"/call-queues", self.list_queues),
-            ("GET", queue, self.read_queue),
-            ("PUT", queue, self.update_queue),
-            ("GET", queue + r"/members", self.list_members),
-            ("GET", queue + r"/presence", self.read_queue_presence),
-            ("PUT", queue + r"/presence", self.update_queue_presence),
-            ("GET", ext + r"/call-queue-presence", self.read_agent_queues),
-            ("PUT", ext + r"/call-queue-presence", self.update_agent_queues),
-            ("GET", ext + r"/presence", self.read_presence),
-            ("PUT", ext + r"/presence", self.update_presence),
-            ("GET", a + r"/call-log", self.call_log),
-            ("GET", ext + r"/call-log", self.call_log),
-            ("GET", r"/_emulator/requests", self.dump_requests),
-            ("DELETE", r"/_emulator/requests", self.clear_requests),
-            ("GET", r"/_emulator/config", self.show_config),
-            ("PATCH", r"/_emulator/config", self.change_config),
-            ("POST", r"/_emulator/expire-tokens", self.expire_tokens),
-            ("POST", r"/_emulator/reset", self.reset_control),
-            ("POST", r"/_emulator/call-log", self.add_call_log),
+        ext, queue = a + "/extension/<ext>", a + "/call-queues/<q>"
+        table = [
+            ("POST", "/restapi/oauth/token", "issue_token"),
+            ("GET", "/restapi/v1.0/status", "status"),
+            ("GET", a + "/call-queues", "list_queues"),
+            ("GET", queue, "read_queue"),
+            ("PUT", queue, "update_queue"),
+            ("GET", queue + "/members", "list_members"),
+            ("GET", queue + "/presence", "read_queue_presence"),
+            ("PUT", queue + "/presence", "update_queue_presence"),
+            ("GET", ext + "/call-queue-presence", "read_agent_queues"),
+            ("PUT", ext + "/call-queue-presence", "update_agent_queues"),
+            ("GET", ext + "/presence", "read_presence"),
+            ("PUT", ext + "/presence", "update_presence"),
+            ("GET", a + "/call-log", "call_log"),
+            ("GET", ext + "/call-log", "call_log"),
+            ("GET", "/_emulator/requests", "dump_requests"),
+            ("DELETE", "/_emulator/requests", "clear_requests"),
+            ("GET", "/_emulator/config", "show_config"),
+            ("PATCH", "/_emulator/config", "change_config"),
+            ("POST", "/_emulator/expire-tokens", "expire_tokens"),
+            ("POST", "/_emulator/reset", "reset_control"),
+            ("POST", "/_emulator/call-log", "add_call_log"),
         ]
+        return [Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in table]
 
-    def handle(self, request: Request) -> Reply:
-        """Answer one request: control calls directly, API calls through faults, auth and limits."""
-        if request.path.startswith("/_emulator/"):
-            return self._control(request)
+    def api(self, request: Request) -> Response:
+        """Answer an API request through faults, auth and limits, and log it."""
         if self.config.latency:
             time.sleep(self.config.latency)  # outside the lock, so concurrent requests are slow together
         with self._lock:
             group = group_for(request.method, request.path)
-            reply = self._answer(request, group)
+            response = self._answer(request, group)
+            query = request.query_string.decode()
             self.request_log.append(
                 {
                     "method": request.method,
-                    "path": request.path + (f"?{request.query_string}" if request.query_string else ""),
-                    "status": reply.status,
+                    "path": request.path + (f"?{query}" if query else ""),
+                    "status": response.status_code,
                     "group": group,
                     "at": time.time(),
                 }
             )
-            return reply
+            return response
 
-    def _answer(self, request: Request, group: str | None) -> Reply:
+    def _answer(self, request: Request, group: str | None) -> Response:
         limits: dict[str, str] = {}
         try:
             self._maybe_fail(request)
-            handler, match = self._route(request)
+            handler = self.handler(request)
+            if handler is None:
+                raise not_found("path")
             client_id = self._client_of(request)
             limits = self._count(client_id, group)
-            reply = handler(request, **match.groupdict())
+            response = handler()
         except Refused as refusal:
-            reply = refusal.reply
-        reply.headers.update(limits)
-        return reply
+            response = self.refused(refusal)
+        response.headers.update(limits)
+        return response
 
-    def _control(self, request: Request) -> Reply:
-        if not ipaddress.ip_address(request.client_host).is_loopback:
-            return api_error(403, "CMN-408", "The emulator's control API answers loopback clients only").reply
-        try:
-            handler, _ = self._route(request)
-            with self._lock:
-                return handler(request)
-        except Refused as refusal:
-            return refusal.reply
+    def control(self, request: Request) -> Response:
+        with self._lock:
+            try:
+                return super().control(request)
+            except Refused as refusal:
+                return self.refused(refusal)
 
-    def _route(self, request: Request):
-        for method, pattern, handler in self._routes:
-            match = pattern.fullmatch(request.path)
-            if match and method == request.method:
-                return handler, match
-        raise not_found("path")
+    def refused(self, refusal: Refused) -> Response:
+        return self.json(refusal.body, refusal.status, refusal.headers)
+
+    def error(self, status: int, message: str) -> Response:
+        if status == 404:  # no route: RingCentral names the path as the resource not found
+            return self.refused(not_found("path"))
+        return self.refused(api_error(status, ERROR_CODES.get(status, "CMN-211"), message))
 
     def _maybe_fail(self, request: Request) -> None:
         """Answer 503 for the configured share of requests, spread evenly so tests are repeatable."""
@@ -342,8 +316,8 @@ class Emulator:
         token = self.access_tokens.get(value)
         if token is None or token.expires_at <= time.monotonic():
             refusal = api_error(401, "TokenInvalid", "Access token expired" if token else "Token not found")
-            refusal.reply.body["errors"][0]["errorCode"] = "OAU-213"
-            refusal.reply.headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
+            refusal.body["errors"][0]["errorCode"] = "OAU-213"
+            refusal.headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
             raise refusal
         return token.client_id
 
@@ -361,18 +335,18 @@ class Emulator:
         }
         if wait:
             refusal = api_error(429, "CMN-301", "Request rate exceeded")
-            refusal.reply.headers.update(headers, **{"Retry-After": str(max(1, math.ceil(wait)))})
+            refusal.headers.update(headers, **{"Retry-After": str(max(1, math.ceil(wait)))})
             raise refusal
         return headers
 
     # ------------------------------------------------------------------ auth
 
-    def issue_token(self, request: Request) -> Reply:
+    def issue_token(self, request: Request) -> Response:
         """POST /restapi/oauth/token: the JWT bearer grant and the refresh-token grant."""
         client_id, secret = _basic_auth(request)
         if (client_id, secret) != (self.credentials.client_id, self.credentials.client_secret):
             raise oauth_error(401, "invalid_client", "OAU-153", "Invalid client")
-        form = {key: values[0] for key, values in parse_qs(request.body.decode(errors="replace")).items()}
+        form = {key: values[0] for key, values in parse_qs(request.get_data().decode(errors="replace")).items()}
         grant = form.get("grant_type")
         if grant == JWT_GRANT:
             if not secrets.compare_digest(form.get("assertion", ""), self.credentials.jwt):
@@ -383,7 +357,7 @@ class Emulator:
                 raise oauth_error(400, "invalid_grant", "OAU-211", "Token is revoked or expired")
         else:
             raise oauth_error(400, "unsupported_grant_type", "OAU-250", "Unsupported grant type")
-        return Reply(200, self._new_tokens(client_id))
+        return self.json(self._new_tokens(client_id))
 
     def _new_tokens(self, client_id: str) -> dict:
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -401,41 +375,41 @@ class Emulator:
             "endpoint_id": secrets.token_hex(8),
         }
 
-    def status(self, request: Request) -> Reply:
-        return Reply(200, {"uri": f"{request.base_url}/restapi/v1.0/status", "status": "OK"})
+    def status(self, request: Request) -> Response:
+        return self.json({"uri": f"{_origin(request)}/restapi/v1.0/status", "status": "OK"})
 
     # ------------------------------------------------------------------ call queues
 
-    def list_queues(self, request: Request, account: str) -> Reply:
+    def list_queues(self, request: Request, account: str) -> Response:
         self._check_account(account)
         records = [self._queue_summary(request, q) for q in self.account.queues.values()]
-        return Reply(200, _page(request, records))
+        return self.json(_page(request, records))
 
-    def read_queue(self, request: Request, account: str, q: str) -> Reply:
-        return Reply(200, self._queue_details(request, self._queue(account, q)))
+    def read_queue(self, request: Request, account: str, q: str) -> Response:
+        return self.json(self._queue_details(request, self._queue(account, q)))
 
-    def update_queue(self, request: Request, account: str, q: str) -> Reply:
+    def update_queue(self, request: Request, account: str, q: str) -> Response:
         queue = self._queue(account, q)
         body = _json_object(request)
         editable = body.get("editableMemberStatus", queue.editable_member_status)
         if not isinstance(editable, bool):
             raise malformed("editableMemberStatus")
         queue.editable_member_status = editable
-        return Reply(200, self._queue_details(request, queue))
+        return self.json(self._queue_details(request, queue))
 
-    def list_members(self, request: Request, account: str, q: str) -> Reply:
+    def list_members(self, request: Request, account: str, q: str) -> Response:
         queue = self._queue(account, q)
         records = [
             {"uri": self._extension_uri(request, a), "id": int(a), "extensionNumber": self._agent(a).extension_number}
             for a in queue.members
         ]
-        return Reply(200, _page(request, records))
+        return self.json(_page(request, records))
 
-    def read_queue_presence(self, request: Request, account: str, q: str) -> Reply:
+    def read_queue_presence(self, request: Request, account: str, q: str) -> Response:
         queue = self._queue(account, q)
-        return Reply(200, {"records": [self._member_presence(queue, a) for a in queue.members]})
+        return self.json({"records": [self._member_presence(queue, a) for a in queue.members]})
 
-    def update_queue_presence(self, request: Request, account: str, q: str) -> Reply:
+    def update_queue_presence(self, request: Request, account: str, q: str) -> Response:
         queue = self._queue(account, q)
         changes = {}
         for i, record in enumerate(_records(request)):
@@ -445,15 +419,15 @@ class Emulator:
                 raise malformed(f"records[{i}].member.id", f"value is invalid: {agent_id!r} is not a member")
             changes[agent_id] = _flag(record, "acceptCurrentQueueCalls", i)
         queue.members.update(changes)
-        return Reply(200, {"records": [self._member_presence(queue, a) for a in changes]})
+        return self.json({"records": [self._member_presence(queue, a) for a in changes]})
 
     # ------------------------------------------------------------------ one agent's queues
 
-    def read_agent_queues(self, request: Request, account: str, ext: str) -> Reply:
+    def read_agent_queues(self, request: Request, account: str, ext: str) -> Response:
         agent = self._agent(self._extension_id(account, ext))
-        return Reply(200, {"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
+        return self.json({"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
 
-    def update_agent_queues(self, request: Request, account: str, ext: str) -> Reply:
+    def update_agent_queues(self, request: Request, account: str, ext: str) -> Response:
         """PUT call-queue-presence: refused for a queue whose members may not change their status."""
         agent = self._agent(self._extension_id(account, ext))
         changes = {}
@@ -471,31 +445,31 @@ class Emulator:
             changes[queue_id] = _flag(record, "acceptCalls", i)
         for queue_id, accept in changes.items():
             self.account.queues[queue_id].members[agent.id] = accept
-        return Reply(200, {"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
+        return self.json({"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
 
     # ------------------------------------------------------------------ presence and DnD
 
-    def read_presence(self, request: Request, account: str, ext: str) -> Reply:
+    def read_presence(self, request: Request, account: str, ext: str) -> Response:
         """GET presence of one extension, or of up to 30 (`1,2,3`) as a 207 multipart answer."""
         ids = ext.split(",")
         if len(ids) == 1:
-            return Reply(200, self._presence(request, self._extension_id(account, ext)))
+            return self.json(self._presence(request, self._extension_id(account, ext)))
         self._check_account(account)
         if len(ids) > BATCH_LIMIT:
             message = f"Extension Presence Info multipart request is limited to {BATCH_LIMIT} extensions"
             raise api_error(400, "InvalidMultipartRequest", message)
         parts = [self._presence_part(request, account, i) for i in ids]
         content_type, body = build_batch(parts)
-        return Reply(207, body, {"Content-Type": content_type})
+        return Response(body, 207, content_type=content_type)
 
     def _presence_part(self, request: Request, account: str, ext: str) -> tuple[str, int, dict]:
-        href = f"{request.base_url}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{ext}/presence"
+        href = f"{_origin(request)}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{ext}/presence"
         try:
             return href, 200, self._presence(request, self._extension_id(account, ext))
         except Refused as refusal:
-            return href, refusal.reply.status, refusal.reply.body
+            return href, refusal.status, refusal.body
 
-    def update_presence(self, request: Request, account: str, ext: str) -> Reply:
+    def update_presence(self, request: Request, account: str, ext: str) -> Response:
         extension_id = self._extension_id(account, ext)
         if extension_id in self.account.queues:
             raise api_error(403, "PRS-106", "Not allowed update presence for extensions of Department type")
@@ -507,17 +481,17 @@ class Emulator:
         if user_status not in USER_STATUSES:
             raise malformed("userStatus")
         agent.dnd_status, agent.user_status = dnd, user_status
-        return Reply(200, self._presence(request, extension_id))
+        return self.json(self._presence(request, extension_id))
 
     # ------------------------------------------------------------------ call log
 
-    def call_log(self, request: Request, account: str, ext: str | None = None) -> Reply:
+    def call_log(self, request: Request, account: str, ext: str | None = None) -> Response:
         """The call log, Simple (no legs) unless view=Detailed; one extension's when the path names one.
 
         dateFrom and dateTo, when given, keep the records that started in [dateFrom, dateTo).
         """
         extension_id = self._extension_id(account, ext) if ext else None
-        detailed = request.param("view") == "Detailed"
+        detailed = _param(request, "view") == "Detailed"
         start, end = _moment(request, "dateFrom"), _moment(request, "dateTo")
         records = [
             r if detailed else {k: v for k, v in r.items() if k != "legs"}
@@ -525,43 +499,43 @@ class Emulator:
             if (extension_id is None or str(r.get("extension", {}).get("id")) == extension_id)
             and _started_within(r, start, end)
         ]
-        return Reply(200, _page(request, records))
+        return self.json(_page(request, records))
 
     # ------------------------------------------------------------------ control API
 
-    def dump_requests(self, request: Request) -> Reply:
-        return Reply(200, {"requests": self.request_log})
+    def dump_requests(self, request: Request) -> Response:
+        return self.json({"requests": self.request_log})
 
-    def clear_requests(self, request: Request) -> Reply:
+    def clear_requests(self, request: Request) -> Response:
         self.request_log.clear()
-        return Reply(204)
+        return Response(status=204)
 
-    def show_config(self, request: Request) -> Reply:
-        return Reply(200, asdict(self.config))
+    def show_config(self, request: Request) -> Response:
+        return self.json(asdict(self.config))
 
-    def change_config(self, request: Request) -> Reply:
+    def change_config(self, request: Request) -> Response:
         try:
             self.config = self.config.updated(_json_body(request))
         except ValueError as error:
             raise malformed("config", str(error)) from None
-        return Reply(200, asdict(self.config))
+        return self.json(asdict(self.config))
 
-    def expire_tokens(self, request: Request) -> Reply:
+    def expire_tokens(self, request: Request) -> Response:
         """Expire every access token now, as a revoked session or an early expiry would."""
         for token in self.access_tokens.values():
             token.expires_at = 0.0
-        return Reply(204)
+        return Response(status=204)
 
-    def reset_control(self, request: Request) -> Reply:
+    def reset_control(self, request: Request) -> Response:
         self.reset()
-        return Reply(204)
+        return Response(status=204)
 
-    def add_call_log(self, request: Request) -> Reply:
+    def add_call_log(self, request: Request) -> Response:
         records = _records(request)
         if not all(isinstance(r, dict) and "id" in r for r in records):
             raise malformed("records", "value is invalid: each record needs an id")
         self.account.call_log.extend(records)
-        return Reply(204)
+        return Response(status=204)
 
     # ------------------------------------------------------------------ lookups and shapes
 
@@ -592,7 +566,7 @@ class Emulator:
         return [q for q in self.account.queues.values() if agent.id in q.members]
 
     def _extension_uri(self, request: Request, extension_id: str) -> str:
-        return f"{request.base_url}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{extension_id}"
+        return f"{_origin(request)}/restapi/v1.0/account/{ACCOUNT_ID}/extension/{extension_id}"
 
     def _queue_summary(self, request: Request, queue: Queue) -> dict:
         uri = self._extension_uri(request, queue.id)
@@ -653,7 +627,7 @@ class Emulator:
 
 def _json_body(request: Request):
     try:
-        return json.loads(request.body or b"null")
+        return json.loads(request.get_data() or b"null")
     except ValueError:
         raise malformed("body", "value is invalid: not JSON") from None
 
@@ -682,14 +656,14 @@ def _flag(record: dict, name: str, index: int) -> bool:
 def _page(request: Request, records: list) -> dict:
     """One page of a list, with RingCentral's paging and navigation blocks."""
     try:
-        page, per_page = int(request.param("page") or 1), int(request.param("perPage") or 100)
+        page, per_page = int(_param(request, "page") or 1), int(_param(request, "perPage") or 100)
     except ValueError:
         raise malformed("page") from None
     if page < 1 or per_page < 1:
         raise malformed("page" if page < 1 else "perPage")
     total_pages = max(1, math.ceil(len(records) / per_page))
     start = (page - 1) * per_page
-    uri = f"{request.base_url}{request.path}"
+    uri = f"{_origin(request)}{request.path}"
 
     def link(number: int) -> dict:
         return {"uri": f"{uri}?page={number}&perPage={per_page}"}
@@ -708,7 +682,7 @@ def _page(request: Request, records: list) -> dict:
 
 def _moment(request: Request, name: str) -> datetime | None:
     """An ISO 8601 date-time query parameter (UTC if it names no offset); None when absent."""
-    value = request.param(name)
+    value = _param(request, name)
     if value is None:
         return None
     try:
@@ -725,6 +699,16 @@ def _started_within(record: dict, start: datetime | None, end: datetime | None) 
     return (start is None or started >= start) and (end is None or started < end)
 
 
+def _param(request: Request, name: str) -> str | None:
+    """A query parameter; None when absent or blank, as RingCentral ignores blank ones."""
+    return request.args.get(name) or None
+
+
+def _origin(request: Request) -> str:
+    """scheme://host:port as the client addressed us: the base of every uri in an answer."""
+    return request.host_url.rstrip("/")
+
+
 def _basic_auth(request: Request) -> tuple[str, str]:
     """(client id, secret) from a Basic Authorization header; empty strings when absent or garbled."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
@@ -735,55 +719,3 @@ def _basic_auth(request: Request) -> tuple[str, str]:
     except ValueError:
         return "", ""
     return client_id, secret
-
-
-# ---------------------------------------------------------------------------- HTTP
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections as they would with RingCentral
-    server_version = "RingCentralEmulator/1.0"
-    disable_nagle_algorithm = True  # headers and body go out in separate writes; don't hold the body back
-
-    def do_GET(self):
-        self._serve()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        url = urlsplit(self.path)
-        host, port = self.server.server_address[:2]
-        request = Request(
-            method=self.command,
-            path=unquote(url.path),
-            query_string=url.query,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-            client_host=self.client_address[0],
-            base_url=f"http://{self.headers.get('Host', f'{host}:{port}')}",
-        )
-        try:
-            reply = self.server.emulator.handle(request)
-        except Exception:
-            logger.exception("The emulator failed on %s %s", request.method, request.path)
-            reply = api_error(500, "CMN-211", "Internal Server Error").reply
-        payload = reply.payload()
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format, *args):
-        logger.debug("%s - %s", self.address_string(), format % args)
-
-
-def make_server(emulator: Emulator, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server for the emulator; port 0 picks a free one (see server.server_address)."""
-    server = ThreadingHTTPServer((host, port), _Handler)
-    server.daemon_threads = True
-    server.emulator = emulator
-    return server

@@ -8,19 +8,19 @@ answers getSipStatusDailyReport with those rows verbatim, to serve malformed dur
 """
 
 import json
-import logging
 import threading
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
 
+from ..emulation import EmulatorApp
 from .statuses import Interval, format_duration, merge_sips, seconds_by_status
 
-logger = logging.getLogger(__name__)
 DEMO_SEED = Path(__file__).with_name("demo_seed.yaml")
 RPC_PATH = "/a/v2"
 # Ringostat's documented example answer, verbatim in shape: a trailing "id" inside the array. Not JSON.
@@ -34,20 +34,50 @@ REFERENCE_EXAMPLE = """{
 }"""
 
 
-class RingostatEmulator:
+class RingostatEmulator(EmulatorApp):
     """The emulated project: auth key, custom statuses and each SIP's status intervals."""
 
+    title = "Ringostat emulator"
+    home = RPC_PATH
+
     def __init__(self, seed: dict):
+        super().__init__()
+        self.lock = threading.Lock()
         self.load(seed)
         self.malformed = False
-        self.report_rows = None  # rows served verbatim instead of the computed report
+        self.report_rows: list | None = None  # rows served verbatim instead of the computed report
+
+    def rules(self) -> list[Rule]:
+        return [
+            Rule(RPC_PATH, methods=["POST"], endpoint="rpc"),
+            Rule("/_emulator/seed", methods=["POST"], endpoint="replace_seed"),
+            Rule("/_emulator/config", methods=["PATCH"], endpoint="change_config"),
+        ]
+
+    def rpc(self, request: Request) -> Response:
+        if self.malformed:
+            return Response(REFERENCE_EXAMPLE, content_type=self.json_type)
+        with self.lock:
+            status, answer = self.answer(request.headers.get("Auth-key", ""), _body(request))
+        return self.json(answer, status)
+
+    def replace_seed(self, request: Request) -> Response:
+        with self.lock:
+            self.load(_body(request))
+        return Response(status=204, content_type=self.json_type)
+
+    def change_config(self, request: Request) -> Response:
+        body = _body(request)
+        self.malformed = bool(body.get("malformed", False))
+        self.report_rows = body.get("report_rows")
+        return self.json({"malformed": self.malformed, "report_rows": self.report_rows})
 
     def load(self, seed: dict) -> None:
         self.auth_key = seed["auth_key"]
         self.project_id = int(seed["project_id"])
         self.tz = ZoneInfo(seed.get("timezone", "UTC"))
         self.custom_statuses = seed.get("custom_statuses", [])
-        self.intervals = defaultdict(list)  # employee -> intervals of all their SIPs
+        self.intervals: defaultdict[str, list[Interval]] = defaultdict(list)  # employee -> intervals of all their SIPs
         for sip in seed.get("sips", []):
             for start, end, status in sip["intervals"]:
                 self.intervals[sip["employee"]].append(Interval(self._at(start), self._at(end), status))
@@ -90,79 +120,9 @@ def _error(request_id, code: int, message: str) -> dict:
     return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
 
 
-def read_seed(path) -> dict:
-    """A seed from a YAML (or JSON) file."""
-    return yaml.safe_load(Path(path).read_text())
-
-
-class _Handler(BaseHTTPRequestHandler):
-    emulator: RingostatEmulator
-    lock: threading.Lock
-
-    def do_POST(self):
-        body = self._body()
-        if self.path == "/_emulator/seed":
-            with self.lock:
-                self.emulator.load(body)
-            return self._send(204)
-        if self.path != RPC_PATH:
-            return self._send(404, {"error": "Not found"})
-        if self.emulator.malformed:
-            return self._send_raw(200, REFERENCE_EXAMPLE.encode())
-        with self.lock:
-            status, answer = self.emulator.answer(self.headers.get("Auth-key", ""), body)
-        self._send(status, answer)
-
-    def do_PATCH(self):
-        if self.path != "/_emulator/config":
-            return self._send(404, {"error": "Not found"})
-        body = self._body()
-        self.emulator.malformed = bool(body.get("malformed", False))
-        self.emulator.report_rows = body.get("report_rows")
-        self._send(200, {"malformed": self.emulator.malformed, "report_rows": self.emulator.report_rows})
-
-    def _body(self) -> dict:
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            return json.loads(self.rfile.read(length) or b"{}")
-        except ValueError:
-            return {}
-
-    def _send(self, status: int, body: dict | None = None):
-        self._send_raw(status, json.dumps(body).encode() if body is not None else b"")
-
-    def _send_raw(self, status: int, payload: bytes):
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format, *args):  # noqa: A002 - BaseHTTPRequestHandler's signature
-        logger.debug("ringostat emulator: " + format, *args)
-
-
-def make_server(emulator: RingostatEmulator, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """An HTTP server for the emulator (port 0: a free one); call serve_forever() or serve_in_thread()."""
-    handler = type("Handler", (_Handler,), {"emulator": emulator, "lock": threading.Lock()})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
-
-
-class EmulatorThread:
-    """The emulator served from a thread of this process: a context manager with `.url` and `.emulator`."""
-
-    def __init__(self, seed: dict):
-        self.emulator = RingostatEmulator(seed)
-        self.server = make_server(self.emulator)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.rpc_url = self.url + RPC_PATH
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def _body(request: Request) -> Any:
+    """The JSON body, or {} when it is not JSON (which `answer` then refuses as an unknown project)."""
+    try:
+        return json.loads(request.get_data() or b"{}")
+    except ValueError:
+        return {}

@@ -6,30 +6,38 @@ webhook URL and subscriptions. Socket.IO is a real python-socketio server (threa
 through simple-websocket on Werkzeug's threaded server): a client emits `authenticate` with the key
 and gets `authenticated` (or `unauthorized`), then receives `user_status_updated` events.
 Control API: POST /_emulator/status (emit a user_status_updated), GET /_emulator/state,
-PATCH /_emulator/config ({"malformed": true} answers contacts with a body that is not JSON).
+PATCH /_emulator/config ({"malformed": true} answers contacts with a body that is not JSON),
+loopback clients only.
 """
 
-import json
-import logging
 import math
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import socketio
-import yaml
-from werkzeug.serving import make_server as werkzeug_server
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-logger = logging.getLogger(__name__)
+from ..emulation import EmulatorApp
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
 DEMO_SEED = Path(__file__).with_name("demo_seed.yaml")
 USER_STATUS_EVENT = "user_status_updated"
 
 
-class RingPlanEmulator:
+class RingPlanEmulator(EmulatorApp):
     """The emulated company: key, users, contacts with extensions, instances, webhooks, Socket.IO."""
 
+    title = "RingPlan emulator"
+
     def __init__(self, seed: dict):
+        super().__init__()
         self.api_key = seed["api_key"]
         self.company_id = seed.get("company_id", "611ced1255c44a89f8df7cc0")
         self.contacts = seed.get("contacts", [])
@@ -42,7 +50,11 @@ class RingPlanEmulator:
         self.sio = socketio.Server(async_mode="threading", logger=False, engineio_logger=False)
         self.sio.on("authenticate", self.on_authenticate)
         self.sio.on("disconnect", self.on_disconnect)
-        self.app = socketio.WSGIApp(self.sio, self.rest, socketio_path="ws")
+        self._with_socketio = socketio.WSGIApp(self.sio, super().__call__, socketio_path="ws")
+
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> Iterable[bytes]:
+        """Socket.IO at /ws, REST and control everywhere else."""
+        return self._with_socketio(environ, start_response)
 
     # ------------------------------------------------------------------ Socket.IO
 
@@ -59,7 +71,7 @@ class RingPlanEmulator:
 
     def emit_status(self, user_id: str, status: str, at: str | None = None) -> int:
         """Send a user_status_updated to every authenticated client; how many got it."""
-        contact = next((c for c in self.contacts if c["id"] == user_id), {})
+        contact: dict = next((c for c in self.contacts if c["id"] == user_id), {})
         at = at or datetime.now(UTC).isoformat()
         payload = {
             "company_id": self.company_id,
@@ -77,60 +89,65 @@ class RingPlanEmulator:
 
     # ------------------------------------------------------------------ REST
 
-    def rest(self, environ, start_response):
-        request = Request(environ)
-        if request.path.startswith("/_emulator/"):
-            response = self.control(request)
-        elif request.headers.get("Authorization") != f"Bearer {self.api_key}" or not self._user(request):
-            response = _problem(401, "Unauthorized", "Missing or invalid API key or X-User-Id.")
-        else:
-            with self.lock:
-                response = self.route(request)
-        return response(environ, start_response)
+    def rules(self) -> list[Rule]:
+        return [
+            Rule("/system/company/contacts", methods=["GET"], endpoint="list_contacts"),
+            Rule("/account/<contact_id>/extensions", methods=["GET"], endpoint="contact_extensions"),
+            Rule("/instances/<instance>/bulks/extensions", methods=["GET"], endpoint="list_instance_extensions"),
+            Rule("/webhooks/callbacks/url", endpoint="callback_url"),
+            Rule("/webhooks/callbacks", endpoint="webhooks"),
+            Rule("/_emulator/status", methods=["POST"], endpoint="send_status"),
+            Rule("/_emulator/state", endpoint="state"),
+            Rule("/_emulator/config", methods=["PATCH"], endpoint="change_config"),
+        ]
 
-    def _user(self, request) -> bool:
+    def api(self, request: Request) -> Response:
+        """Refuse a wrong key or user before anything else, as RingPlan does."""
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}" or not self._user(request):
+            return self.error(401, "Missing or invalid API key or X-User-Id.")
+        with self.lock:
+            return self.dispatch(request)
+
+    def error(self, status: int, message: str) -> Response:
+        """RingPlan's problem body (RFC 7807)."""
+        body = {"detail": message, "status": status, "title": HTTPStatus(status).phrase, "type": "about:blank"}
+        return self.json(body, status)
+
+    def _user(self, request: Request) -> bool:
         user = request.headers.get("X-User-Id", "")
         return user == "primary" or any(c["id"] == user for c in self.contacts)
 
-    def route(self, request: Request) -> Response:
-        method, parts = request.method, request.path.strip("/").split("/")
-        if (method, parts) == ("GET", ["system", "company", "contacts"]):
-            return self.list_contacts(request)
-        if method == "GET" and len(parts) == 3 and parts[0] == "account" and parts[2] == "extensions":
-            contact = next((c for c in self.contacts if c["id"] == parts[1]), None)
-            if contact is None:
-                return _problem(404, "Not Found", f"contact {parts[1]} does not exist")
-            return _json([_extension(e) for e in contact.get("extensions", [])])
-        if method == "GET" and len(parts) == 4 and parts[0] == "instances" and parts[2:] == ["bulks", "extensions"]:
-            return self.list_instance_extensions(request, parts[1])
-        if parts == ["webhooks", "callbacks", "url"]:
-            if method == "PUT":
-                self.webhook_url = str((request.get_json(silent=True) or {}).get("url", ""))
-            return _json({"id": "6165720df936448755a444a8", "company_id": self.company_id, "url": self.webhook_url})
-        if parts == ["webhooks", "callbacks"]:
-            return self.webhooks(request)
-        return _problem(404, "Not Found", "The requested URL was not found on the server.")
+    def contact_extensions(self, request: Request, contact_id: str) -> Response:
+        contact = next((c for c in self.contacts if c["id"] == contact_id), None)
+        if contact is None:
+            return self.error(404, f"contact {contact_id} does not exist")
+        return self.json([_extension(e) for e in contact.get("extensions", [])])
+
+    def callback_url(self, request: Request) -> Response:
+        if request.method == "PUT":
+            self.webhook_url = str((request.get_json(silent=True) or {}).get("url", ""))
+        return self.json({"id": "6165720df936448755a444a8", "company_id": self.company_id, "url": self.webhook_url})
 
     def list_contacts(self, request: Request) -> Response:
         if self.malformed:
-            return Response('[{"id": "1", "first_name": "Jane",]', content_type="application/json")
+            return Response('[{"id": "1", "first_name": "Jane",]', content_type=self.json_type)
         try:
             page, size = int(request.args.get("page", 1)), int(request.args.get("items_per_page", 20))
         except ValueError:
-            return _problem(400, "Bad Request", "page and items_per_page must be integers")
+            return self.error(400, "page and items_per_page must be integers")
         chunk = self.contacts[(page - 1) * size : page * size]
         if not chunk:
             return Response(status=204)
-        return _json(
+        return self.json(
             [{k: v for k, v in c.items() if k != "extensions"} | {"company_id": self.company_id} for c in chunk]
         )
 
     def list_instance_extensions(self, request: Request, instance: str) -> Response:
         if instance not in self.instances:
-            return _problem(404, "Not Found", f"instance {instance} does not exist")
+            return self.error(404, f"instance {instance} does not exist")
         extensions = self.instances[instance]
         page, size = int(request.args.get("page", 1)), int(request.args.get("page_size", 20))
-        response = _json([_extension(e) for e in extensions[(page - 1) * size : page * size]])
+        response = self.json([_extension(e) for e in extensions[(page - 1) * size : page * size]])
         response.headers.update(
             {
                 "X-Pagination-Total-Count": str(len(extensions)),
@@ -150,46 +167,31 @@ class RingPlanEmulator:
                 "call.action.hangup",
                 "texting.message.inbound",
             ):
-                return _problem(400, "Bad Request", f"unknown event type {kind!r}")
+                return self.error(400, f"unknown event type {kind!r}")
             event = {"id": f"{len(self.subscriptions) + 1:024x}", "company_id": self.company_id, "type": kind}
             self.subscriptions.append(event)
-            return _json(event, status=201)
-        return _json(self.subscriptions)
+            return self.json(event, status=201)
+        return self.json(self.subscriptions)
 
-    def control(self, request: Request) -> Response:
-        if request.path == "/_emulator/status" and request.method == "POST":
-            body = request.get_json(silent=True) or {}
-            return _json({"delivered": self.emit_status(body["user_id"], body["status"], body.get("at"))})
-        if request.path == "/_emulator/state":
-            return _json(
-                {
-                    "authenticated_clients": len(self.authenticated),
-                    "webhook_url": self.webhook_url,
-                    "subscriptions": [s["type"] for s in self.subscriptions],
-                }
-            )
-        if request.path == "/_emulator/config" and request.method == "PATCH":
-            self.malformed = bool((request.get_json(silent=True) or {}).get("malformed", False))
-            return _json({"malformed": self.malformed})
-        return _problem(404, "Not Found", "no such control endpoint")
+    # ------------------------------------------------------------------ control API
+
+    def send_status(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        return self.json({"delivered": self.emit_status(body["user_id"], body["status"], body.get("at"))})
+
+    def state(self, request: Request) -> Response:
+        return self.json(
+            {
+                "authenticated_clients": len(self.authenticated),
+                "webhook_url": self.webhook_url,
+                "subscriptions": [s["type"] for s in self.subscriptions],
+            }
+        )
+
+    def change_config(self, request: Request) -> Response:
+        self.malformed = bool((request.get_json(silent=True) or {}).get("malformed", False))
+        return self.json({"malformed": self.malformed})
 
 
 def _extension(e: dict) -> dict:
     return {"_id": e["_id"], "data": {"id": int(e["number"]), "extension": int(e["number"]), "name": e.get("name", "")}}
-
-
-def _json(body, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-def _problem(status: int, title: str, detail: str) -> Response:
-    return _json({"detail": detail, "status": status, "title": title, "type": "about:blank"}, status=status)
-
-
-def read_seed(path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
-
-
-def make_server(emulator: RingPlanEmulator, host: str = "127.0.0.1", port: int = 0):
-    """Werkzeug's threaded server for the emulator's REST and Socket.IO app."""
-    return werkzeug_server(host, port, emulator.app, threaded=True)

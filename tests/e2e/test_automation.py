@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import AuditEntry, ReconcileRun
 from scheduler.models import Shift
@@ -22,6 +21,7 @@ from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import parse_schedule
 from scheduler.selectors import schedule_snapshot
+from tests.support.emulators import RingCentralProcess
 
 from .stack import Stack, seconds_from_now, wait_until
 
@@ -64,7 +64,7 @@ WEEK = "mon,tue,wed,thu,fri,sat,sun"
 def emulator(tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text(yaml.safe_dump(SCHEDULE))
-    with EmulatorProcess(seed, "--rate-limits", "off") as process:
+    with RingCentralProcess(seed, "--rate-limits", "off") as process:
         yield process
 
 

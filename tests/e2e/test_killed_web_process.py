@@ -15,12 +15,12 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.harness import EmulatorProcess
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, PendingWrite
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from tests.support.emulators import RingCentralProcess
 
 from .stack import ROOT, database_url
 
@@ -37,7 +37,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def emulator():
-    with EmulatorProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
+    with RingCentralProcess(DEMO_SCHEDULE, "--rate-limits", "off") as process:
         yield process
 
 

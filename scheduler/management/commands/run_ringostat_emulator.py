@@ -1,0 +1,8 @@
+"""Serve the Ringostat emulator (JSON-RPC at /a/v2): `run_emulator --provider ringostat`, on loopback."""
+
+from .run_emulator import ProviderCommand
+
+
+class Command(ProviderCommand):
+    help = "Serve the Ringostat emulator's JSON-RPC endpoint, loopback only."
+    provider, default_port = "ringostat", 8091

@@ -1,0 +1,8 @@
+"""Serve the RingPlan emulator (REST and Socket.IO at /ws): `run_emulator --provider ringplan`, on loopback."""
+
+from .run_emulator import ProviderCommand
+
+
+class Command(ProviderCommand):
+    help = "Serve the RingPlan emulator: REST and Socket.IO (/ws) on one port, loopback only."
+    provider, default_port = "ringplan", 8092
