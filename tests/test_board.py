@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -10,16 +9,10 @@ from integrations.models import LiveStatus
 from queues.models import Agent, CallQueue, Override, QueueMembership
 from scheduler.board import now_board
 from scheduler.preview import preview
-from scheduler.schedule_format import DEMO_SCHEDULE, import_schedule, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York: Support mornings and Dr. Adams running
 SUPPORT, JAMES, MARIA, OLENA = "1081167000", "111111111", "222222222", "333333333"
-
-
-@pytest.fixture
-def demo(db):
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
 
 
 def queue_of(board, provider_id):
