@@ -1,3 +1,3 @@
-"""Shared fixtures. Provider fixtures live in their own modules, registered here."""
+"""Shared fixtures, kept in their own modules and registered here: providers, and the personas (tests/support/)."""
 
-pytest_plugins = ["tests.fixtures_ringcentral"]
+pytest_plugins = ["tests.fixtures_ringcentral", "tests.support.personas"]

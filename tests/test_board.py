@@ -2,25 +2,17 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import LiveStatus
 from queues.models import Agent, CallQueue, Override, QueueMembership
-from scheduler.schedule.importer import import_schedule
-from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from scheduler.selectors import schedule_snapshot
 from scheduler.supervisor.board import now_board
 from scheduler.supervisor.preview import preview
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York: Support mornings and Dr. Adams running
 SUPPORT, JAMES, MARIA, OLENA = "1081167000", "111111111", "222222222", "333333333"
-
-
-@pytest.fixture
-def demo(db):
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
 
 
 def queue_of(board, provider_id):

@@ -9,15 +9,8 @@ from icalendar import Calendar
 from queues.models import Agent, CallQueue
 from scheduler.feeds import feed_path, issue_feed
 from scheduler.models import FeedToken
-from scheduler.schedule.importer import import_schedule
-from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def demo(db):
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
 
 
 def events(response) -> list:

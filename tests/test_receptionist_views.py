@@ -12,11 +12,12 @@ from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, Override
 from scheduler.receptionist import selectors
 from scheduler.reconcile.run import reconcile_locked
+from tests.support.personas import RECEPTIONIST_PASSWORD, link_receptionist
 
 TUESDAY_0930 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # 09:30 in New York
 SUPPORT, DEMO_QUEUE = "1081167000", "61986637000"
 JAMES, MARIA = "111111111", "222222222"
-PASSWORD = "x-Secret-42"
+PASSWORD = RECEPTIONIST_PASSWORD
 
 
 @pytest.fixture
@@ -40,11 +41,8 @@ def tuesday_morning(emulator, rc):
 
 
 def receptionist(provider_id: str, username: str) -> Client:
-    agent = Agent.objects.get(provider_id=provider_id)
-    agent.user = User.objects.create_user(username, password=PASSWORD)
-    agent.save()
     client = Client()
-    client.force_login(agent.user)
+    client.force_login(link_receptionist(provider_id, username))
     return client
 
 

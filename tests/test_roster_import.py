@@ -9,16 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR
 from scheduler.roster_import import ShiftResource, import_roster
-from scheduler.schedule.importer import import_schedule
-from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from scheduler.schedule.parse import DEMO_SCHEDULE
 
 HEADER = "name,timezone,start_time,end_time,days,rrule,dtstart,valid_from,valid_until,queues,agents\n"
 GOOD = 'Late desk,Europe/Kyiv,18:00,02:00,"mon,fri",,,,,1081167000,111111111|222222222\n'
-
-
-@pytest.fixture
-def demo(db):
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
 
 
 def csv(*rows) -> tablib.Dataset:
@@ -79,14 +73,6 @@ def test_staff_without_the_group_cannot_import(demo, client):
 
 
 ROSTER_YAML = "/admin/scheduler/supervision/schedule-file/"
-
-
-@pytest.fixture
-def bob(demo, client):
-    user = get_user_model().objects.create_user("bob", password="pw-bob-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPERVISOR))
-    client.force_login(user)
-    return user
 
 
 def test_the_yaml_export_is_the_schedule_format(bob, client):

@@ -11,34 +11,11 @@ from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
 from scheduler.models import Shift
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
-from scheduler.schedule.importer import import_schedule
-from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from scheduler.schedule.parse import DEMO_SCHEDULE
 from tests.support.emulators import RingCentralProcess
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York: Support mornings running
 BOARD = "/admin/scheduler/supervision/board/"
-
-
-@pytest.fixture
-def demo(db):
-    import_schedule(read_schedule_file(DEMO_SCHEDULE))
-
-
-@pytest.fixture
-def bob(demo, client):
-    """A supervisor: staff, in the Supervisor group, not a superuser."""
-    user = get_user_model().objects.create_user("bob", password="pw-bob-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPERVISOR))
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def carol(demo, client):
-    """Staff without the Supervisor group."""
-    user = get_user_model().objects.create_user("carol", password="pw-carol-123", is_staff=True)
-    client.force_login(user)
-    return user
 
 
 def test_the_supervisor_group_exists_after_migrate_and_is_idempotent(db):

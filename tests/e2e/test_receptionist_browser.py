@@ -5,21 +5,21 @@ and back, meet the non-editable queue, and have a crafted POST for another agent
 """
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
-from queues.models import Agent, AuditEntry, Override
+from queues.models import AuditEntry, Override
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from tests.support.personas import RECEPTIONIST_PASSWORD, link_receptionist
 
 pytestmark = pytest.mark.slow
 
 SUPPORT, DEMO_QUEUE = "1081167000", "61986637000"
 JAMES, MARIA = "111111111", "222222222"
-PASSWORD = "x-Secret-42"
+PASSWORD = RECEPTIONIST_PASSWORD
 
 
 @pytest.fixture
@@ -31,13 +31,6 @@ def rc(demo_emulator_process, transactional_db, point_app_at):
     client = RingCentralClient(**demo_emulator_process.client_kwargs(), store=InProcessStore())
     reconcile_locked(provider=client, at=timezone.now(), trigger="test")
     return client
-
-
-def link_user(provider_id: str, username: str) -> User:
-    agent = Agent.objects.get(provider_id=provider_id)
-    agent.user = User.objects.create_user(username, password=PASSWORD)
-    agent.save()
-    return agent.user
 
 
 def log_in(page, live_server, username: str):
@@ -68,7 +61,7 @@ def post_crafted(page, path: str, fields: dict):
 
 
 def test_a_receptionist_toggles_her_queue_steps_away_and_comes_back(page, live_server, rc, screenshot):
-    link_user(JAMES, "james")
+    link_receptionist(JAMES, "james")
     rc.write_dnd(JAMES, "TakeAllCalls")
     page.goto(f"{live_server.url}/")
     screenshot(page, "login-desktop")
@@ -100,7 +93,7 @@ def test_a_receptionist_toggles_her_queue_steps_away_and_comes_back(page, live_s
 
 
 def test_the_non_editable_queue_and_another_agents_id_are_refused_on_a_phone(phone_page, live_server, rc, screenshot):
-    link_user(MARIA, "maria")
+    link_receptionist(MARIA, "maria")
     page = phone_page
     log_in(page, live_server, "maria")
     demo = page.locator(f"section[aria-labelledby=q-{DEMO_QUEUE}]")

@@ -1,0 +1,47 @@
+"""The tests' named people, and the demo schedule they work in (registered in tests/conftest.py).
+
+bob supervises (staff, in the Supervisor group); carol is staff without the group; a receptionist
+is a user linked to one agent, who sees that agent's queues only.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+
+from queues.models import Agent
+from scheduler.roles import SUPERVISOR
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+
+RECEPTIONIST_PASSWORD = "x-Secret-42"  # noqa: S105 - a made-up test password
+
+
+@pytest.fixture
+def demo(db):
+    """The demo schedule (scheduler/demo/schedule.yaml) in the database."""
+    import_schedule(read_schedule_file(DEMO_SCHEDULE))
+
+
+@pytest.fixture
+def bob(demo, client):
+    """A supervisor: staff, in the Supervisor group, not a superuser; logged in to `client`."""
+    user = get_user_model().objects.create_user("bob", password="pw-bob-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=SUPERVISOR))
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def carol(demo, client):
+    """Staff without the Supervisor group; logged in to `client`."""
+    user = get_user_model().objects.create_user("carol", password="pw-carol-123", is_staff=True)
+    client.force_login(user)
+    return user
+
+
+def link_receptionist(provider_id: str, username: str) -> AbstractBaseUser:
+    """A receptionist: a new user (password RECEPTIONIST_PASSWORD) linked to the agent with this provider id."""
+    agent = Agent.objects.get(provider_id=provider_id)
+    agent.user = get_user_model().objects.create_user(username, password=RECEPTIONIST_PASSWORD)
+    agent.save()
+    return agent.user
