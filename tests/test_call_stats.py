@@ -13,16 +13,13 @@ from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
 from integrations.ringcentral.schema import CallLogRecord
 from scheduler.reports.call_stats import (
-    OFF_SHIFT,
     calls_per_day,
-    calls_per_shift,
     handled,
     read_calls,
     ringout_statuses,
 )
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
-from scheduler.selectors import schedule_snapshot
 from tests.support.emulators import RingCentralProcess
 
 JAMES, MARIA = "111111111", "222222222"
@@ -107,22 +104,6 @@ def test_it_reads_each_extensions_detailed_log_in_the_window(calls):
     assert [r.id for r in calls[JAMES]] == ["rec-1", "rec-2", "rec-3", "rec-4", "rec-5"]
     assert [r.id for r in calls[MARIA]] == ["rec-6", "rec-7"]
     assert calls[JAMES][1].legs[0].leg_type == "RingOutClientToSubscriber"
-
-
-def test_calls_are_counted_per_agent_and_shift(calls):
-    snapshot = schedule_snapshot(start=DAY_START, end=DAY_END)
-    rows = {
-        (r.agent_id, r.shift, r.start.astimezone(NEW_YORK).hour if r.start else None): r
-        for r in calls_per_shift(snapshot=snapshot, calls=calls)
-    }
-    counts = {key: (r.handled, r.not_handled) for key, r in rows.items()}
-    assert counts == {
-        (JAMES, "Support mornings", 8): (2, 1),  # 08:30 and the 10:00 RingOut; the busy one missed
-        (JAMES, "Dr. Adams front desk", 9): (1, 2),  # 10:00; 11:00 busy and 13:00 no answer
-        (JAMES, OFF_SHIFT, None): (1, 0),
-        (MARIA, "Support mornings", 8): (0, 1),
-        (MARIA, "Support evenings", 12): (1, 0),
-    }
 
 
 def test_calls_handled_per_day_count_each_call_once(calls):

@@ -8,7 +8,6 @@ import requests
 
 from integrations.models import CallEvent, External, IdentityKind, ProviderIdentity, WebhookEvent
 from queues.models import Agent
-from queues.ringplan.webhooks import webhook_process_pending
 
 SECRET = "test-webhook-secret"
 PATH = "/integrations/ringplan/webhook/"
@@ -82,16 +81,6 @@ def test_the_call_time_comes_from_the_event(endpoint):
     body["data"]["timestamp"] = "2026-11-24T13:00:00+00:00"
     assert post(endpoint, body).status_code == 200
     assert CallEvent.objects.get().at.isoformat() == "2026-11-24T13:00:00+00:00"
-
-
-def test_an_event_that_fails_processing_is_kept_with_its_error_and_processed_later(transactional_db):
-    event = WebhookEvent.objects.create(provider="ringplan", key="k", event_type="call.action.hangup", payload=[1])
-    assert webhook_process_pending() == 1
-    event.refresh_from_db()
-    assert event.processed_at is None and event.error.startswith("AttributeError")
-    WebhookEvent.objects.filter(pk=event.pk).update(payload={"type": "call.action.hangup", "data": {"call_id": "c"}})
-    assert webhook_process_pending() == 1
-    assert CallEvent.objects.get().call_id == "c" and webhook_process_pending() == 0
 
 
 def test_other_event_types_are_stored_but_make_no_call_event(endpoint):

@@ -62,14 +62,6 @@ def webhook_process(event: WebhookEvent) -> None:
         WebhookEvent.objects.filter(pk=event.pk).update(error=f"{type(error).__name__}: {error}"[:1000])
 
 
-def webhook_process_pending() -> int:
-    """Process every stored event not processed yet (after a failure or a crash); how many were tried."""
-    pending = list(WebhookEvent.objects.filter(processed_at__isnull=True).order_by("received_at"))
-    for event in pending:
-        webhook_process(event)
-    return len(pending)
-
-
 def _call_fields(event: WebhookEvent) -> dict:
     data = event.payload.get("data") if isinstance(event.payload.get("data"), dict) else event.payload
     extension = str(data.get("extension") or data.get("src") or "")

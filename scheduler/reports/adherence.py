@@ -45,11 +45,6 @@ class AdherenceReport:
         }
 
 
-def days_between(first: date, last: date) -> list[date]:
-    """Every date from first to last, inclusive."""
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
 def scheduled_spans(snapshot: Snapshot, agent_id: str, start: datetime, end: datetime) -> list[tuple]:
     """The agent's on-shift time in [start, end) as sorted, disjoint (start, end) pairs, time off removed."""
     spans = sorted(

@@ -1,35 +1,21 @@
-"""Calls handled per agent and shift, from RingCentral's detailed call log (legs with legType).
+"""Calls handled per agent and day, from RingCentral's detailed call log (legs with legType).
 
 A RingOut call has a leg per party (RingCentral's reference): the caller's status is the result of
 the `RingOutClientToCaller` leg, the callee's of the `RingOutClientToSubscriber` leg, and a call
 may have only one leg (e.g. Busy: the other party was never called). A RingOut counts as handled
 when both parties connected; any other call when its own result is a connected one.
-A call is counted in every shift of the agent running when it started (overlapping shifts each
-count it) and once in the agent's day; calls outside any shift are counted as "off shift".
+A call is counted once in the agent's local day (the column beside adherence).
 """
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from integrations.providers import default_provider
 from integrations.ringcentral.schema import CallLogRecord
-from scheduler.planning import Snapshot
 
 CONNECTED = frozenset({"Accepted", "Call connected"})
 CALLER_LEG, CALLEE_LEG = "RingOutClientToCaller", "RingOutClientToSubscriber"
-OFF_SHIFT = "off shift"
-TICK = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True)
-class ShiftCalls:
-    agent_id: str
-    shift: str  # shift name, or OFF_SHIFT
-    start: datetime | None  # the occurrence's start (None off shift)
-    handled: int
-    not_handled: int
 
 
 def ringout_statuses(record: CallLogRecord) -> tuple[str | None, str | None]:
@@ -50,24 +36,6 @@ def handled(record: CallLogRecord) -> bool:
 
 def started_at(record: CallLogRecord) -> datetime:
     return datetime.fromisoformat(record.start_time.replace("Z", "+00:00"))
-
-
-def calls_per_shift(*, snapshot: Snapshot, calls: dict[str, list[CallLogRecord]]) -> list[ShiftCalls]:
-    """Handled and not handled calls per agent and shift occurrence (and off shift)."""
-    counts: Counter = Counter()
-    for agent_id, records in calls.items():
-        for record in records:
-            at = started_at(record)
-            running: list[tuple[str, datetime | None]] = [
-                (shift.name, o.start)
-                for shift in snapshot.shifts
-                if agent_id in shift.agent_ids
-                for o in shift.occurrences(at, at + TICK)
-            ] or [(OFF_SHIFT, None)]
-            for shift, start in running:
-                counts[agent_id, shift, start, handled(record)] += 1
-    keys = sorted({k[:3] for k in counts}, key=lambda k: (k[0], k[2] is None, k[2] or datetime.min, k[1]))
-    return [ShiftCalls(a, s, st, counts[a, s, st, True], counts[a, s, st, False]) for a, s, st in keys]
 
 
 def calls_per_day(calls: dict[str, list[CallLogRecord]], tz: ZoneInfo) -> dict[tuple[str, date], int]:
