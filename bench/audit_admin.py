@@ -50,7 +50,7 @@ def build(rows: int, seed: int = 7) -> None:
         who = actor.pk if i % 50 == 0 else r"\N"
         outcome = "failed" if i % 97 == 0 else "applied"
         buffer.write(f"{at.isoformat()}\t{who}\t{rng.choice(REASONS)}\tringcentral\t{rng.choice(queues).pk}\t"
-                     f"{rng.choice(agents).pk}\tacceptCurrentQueueCalls\tfalse\ttrue\t{outcome}\n")  # fmt: skip
+                     f"{rng.choice(agents).pk}\tqueue_calls\tfalse\ttrue\t{outcome}\n")  # fmt: skip
     buffer.seek(0)
     columns = "created_at, actor_id, reason, provider, queue_id, agent_id, field, old_value, new_value, outcome"
     table = AuditEntry._meta.db_table

@@ -8,6 +8,21 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from django.db import models
+
+
+class ProviderName(models.TextChoices):
+    """Every provider Callrota speaks to, as stored in the database: the one provider enum."""
+
+    RINGCENTRAL = "ringcentral", "RingCentral"
+    RINGOSTAT = "ringostat", "Ringostat"
+    RINGPLAN = "ringplan", "RingPlan"
+
+    @classmethod
+    def only(cls, *members: "ProviderName") -> list[tuple[str, str]]:
+        """Choices for a column that holds some of the providers."""
+        return [(member.value, member.label) for member in members]
+
 
 class ProviderError(Exception):
     """A failed provider call: HTTP status, the provider's error code, and whether retrying can help."""
@@ -47,7 +62,7 @@ class QueueInfo:
 class Provider(ABC):
     """The verbs the reconciler needs. Ids are the provider's own, as strings."""
 
-    name: ClassVar[str]  # the stored provider value of its queues and agents, e.g. "ringcentral"
+    name: ClassVar[ProviderName]  # the stored provider value of its queues and agents
     label: ClassVar[str]  # how people call it, e.g. "RingCentral"
     # How the provider names each kind of write, for the audit: kind ("queue", "agent", "dnd")
     # -> (the call, with {} for the queue or agent id; the field it sets).

@@ -3,10 +3,10 @@ live status, and the webhook events received (stored first, processed after)."""
 
 from django.db import models
 
+from .base import ProviderName
 
-class External(models.TextChoices):
-    RINGOSTAT = "ringostat", "Ringostat"
-    RINGPLAN = "ringplan", "RingPlan"
+# The providers beyond RingCentral, whose people Callrota maps and hears from.
+EXTERNAL = ProviderName.only(ProviderName.RINGOSTAT, ProviderName.RINGPLAN)
 
 
 class IdentityKind(models.TextChoices):
@@ -19,7 +19,7 @@ class ProviderIdentity(models.Model):
     """An explicit mapping of one of our agents to an identity at another provider; never guessed."""
 
     agent = models.ForeignKey("queues.Agent", on_delete=models.CASCADE, related_name="identities")
-    provider = models.CharField(max_length=20, choices=External.choices)
+    provider = models.CharField(max_length=20, choices=EXTERNAL)
     kind = models.CharField(max_length=20, choices=IdentityKind.choices)
     external_id = models.CharField(
         "external id",
@@ -42,7 +42,7 @@ class LiveStatus(models.Model):
     """The agent's last status reported live by a provider (RingPlan's user_status_updated)."""
 
     agent = models.OneToOneField("queues.Agent", on_delete=models.CASCADE, related_name="live_status")
-    provider = models.CharField(max_length=20, choices=External.choices)
+    provider = models.CharField(max_length=20, choices=EXTERNAL)
     status = models.CharField(max_length=100)
     updated_at = models.DateTimeField(help_text="When the provider says the status was set (UTC).")
 
@@ -56,7 +56,7 @@ class LiveStatus(models.Model):
 class WebhookEvent(models.Model):
     """One webhook delivery, stored before anything is done with it; `key` makes a redelivery a no-op."""
 
-    provider = models.CharField(max_length=20, choices=External.choices)
+    provider = models.CharField(max_length=20, choices=EXTERNAL)
     key = models.CharField(max_length=64, help_text="The event's id, or a hash of its body when it has none.")
     event_type = models.CharField(max_length=100)
     payload = models.JSONField()

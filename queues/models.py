@@ -10,10 +10,10 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from integrations.base import ProviderName
 
-class Provider(models.TextChoices):
-    RINGCENTRAL = "ringcentral", "RingCentral"
-    RINGPLAN = "ringplan", "RingPlan"
+# The providers whose queues Callrota manages; Ringostat only reports.
+MANAGED = ProviderName.only(ProviderName.RINGCENTRAL, ProviderName.RINGPLAN)
 
 
 class DndStatus(models.TextChoices):
@@ -27,7 +27,7 @@ OFF_SHIFT_DND_CHOICES = [c for c in DndStatus.choices if c[0] != DndStatus.TAKE_
 
 
 class CallQueue(models.Model):
-    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.RINGCENTRAL)
+    provider = models.CharField(max_length=20, choices=MANAGED, default=ProviderName.RINGCENTRAL)
     provider_id = models.CharField(
         "provider id",
         max_length=64,
@@ -54,7 +54,7 @@ class CallQueue(models.Model):
 
 
 class Agent(models.Model):
-    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.RINGCENTRAL)
+    provider = models.CharField(max_length=20, choices=MANAGED, default=ProviderName.RINGCENTRAL)
     provider_id = models.CharField("provider id", max_length=64, help_text="The provider's extension id of the agent.")
     name = models.CharField(max_length=200)
     user = models.OneToOneField(
@@ -198,6 +198,21 @@ class AuditQuerySet(models.QuerySet):
         raise AppendOnlyError("audit rows are append-only")
 
 
+class AuditField(models.TextChoices):
+    """What a change set, in Callrota's words; the provider's own call is in `api_call`."""
+
+    QUEUE_CALLS = "queue_calls", "Takes queue calls"
+    DND = "dnd", "Do Not Disturb"
+
+
+# Rows written before the audit spoke neutral words keep RingCentral's field names.
+_EARLIER_FIELDS = [
+    ("acceptCurrentQueueCalls", "Takes queue calls"),
+    ("acceptCalls", "Takes queue calls"),
+    ("dndStatus", "Do Not Disturb"),
+]
+
+
 class AuditEntry(models.Model):
     """One change (or attempted change) of one value at the provider. Append-only."""
 
@@ -217,10 +232,10 @@ class AuditEntry(models.Model):
     )
     run = models.ForeignKey(ReconcileRun, null=True, blank=True, on_delete=models.PROTECT, related_name="audit")
     reason = models.CharField(max_length=200)
-    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.RINGCENTRAL)
+    provider = models.CharField(max_length=20, choices=MANAGED, default=ProviderName.RINGCENTRAL)
     queue = models.ForeignKey(CallQueue, null=True, blank=True, on_delete=models.PROTECT, related_name="audit")
     agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.PROTECT, related_name="audit")
-    field = models.CharField(max_length=40)
+    field = models.CharField(max_length=40, choices=[*AuditField.choices, *_EARLIER_FIELDS])
     old_value = models.CharField(max_length=40, blank=True)
     new_value = models.CharField(max_length=40, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)

@@ -19,7 +19,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from integrations.models import External, IdentityKind, ProviderIdentity
+from integrations.base import ProviderName
+from integrations.models import IdentityKind, ProviderIdentity
 from integrations.ringostat.client import RingostatClient
 from queues.models import Agent
 from scheduler.models import TimeOff
@@ -60,7 +61,7 @@ def demo(db, ringostat, settings):
     for agent_id, employee in [(JAMES, "James Smith"), (MARIA, "Maria Lopez"), (OLENA, "Olena Kovalenko")]:
         ProviderIdentity.objects.create(
             agent=Agent.objects.get(provider_id=agent_id),
-            provider=External.RINGOSTAT,
+            provider=ProviderName.RINGOSTAT,
             kind=IdentityKind.EMPLOYEE,
             external_id=employee,
         )

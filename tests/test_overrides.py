@@ -63,7 +63,7 @@ def test_a_toggle_is_written_at_once_through_the_agents_own_call_and_audited(dem
     assert puts(demo_emulator) == [f"extension/{JAMES}/call-queue-presence"]
     assert demo_rc.read_queue_presence(SUPPORT)[JAMES] is False
     row = AuditEntry.objects.get(reason="manual override")
-    assert (row.actor, row.agent, row.queue, row.field) == (james.user, james, queue(SUPPORT), "acceptCalls")
+    assert (row.actor, row.agent, row.queue, row.field) == (james.user, james, queue(SUPPORT), "queue_calls")
     assert (row.old_value, row.new_value, row.outcome) == ("true", "false", "applied")
     assert row.api_call == f"PUT extension/{JAMES}/call-queue-presence override #{outcome.override.pk}"
     assert outcome.override.until == NOON and outcome.override.created_by == james.user
@@ -114,7 +114,7 @@ def test_a_non_editable_queue_goes_through_the_queues_own_call(demo_emulator, de
     )
     assert outcome.applied and outcome.message.startswith("Done: Maria Lopez is taking Demo call queue calls until")
     assert puts(demo_emulator) == [f"call-queues/{DEMO_QUEUE}/presence"]
-    assert AuditEntry.objects.get().field == "acceptCurrentQueueCalls"
+    assert AuditEntry.objects.get().field == "queue_calls"
 
 
 def test_step_away_and_back_write_dnd_and_replace_each_other(demo_emulator, demo_rc, james):
@@ -130,7 +130,7 @@ def test_step_away_and_back_write_dnd_and_replace_each_other(demo_emulator, demo
     assert list(Override.objects.active(MORNING)) == [back.override]
     james.refresh_from_db()
     assert (james.dnd_status, james.dnd_planned) == ("TakeAllCalls", "TakeAllCalls")
-    assert [r.field for r in AuditEntry.objects.all()] == ["dndStatus", "dndStatus"]
+    assert [r.field for r in AuditEntry.objects.all()] == ["dnd", "dnd"]
 
 
 def test_cancel_writes_the_schedules_value_back_at_once(demo_emulator, demo_rc, james):

@@ -45,7 +45,9 @@ def test_every_change_is_audited_with_its_reason_and_call(demo_emulator, demo_rc
     assert james_support.outcome == "applied" and james_support.actor is None
     maria_demo = rows.get(agent__provider_id=MARIA, queue__provider_id=DEMO_QUEUE)
     assert maria_demo.reason == "shift start: Support evenings"
-    assert maria_demo.field == "acceptCurrentQueueCalls"  # the demo queue is not member-editable
+    # The field in neutral words; the call, RingCentral's: the demo queue is not member-editable.
+    assert maria_demo.field == "queue_calls"
+    assert maria_demo.api_call.startswith(f"PUT call-queues/{DEMO_QUEUE}/presence #")
     assert len({r.api_call for r in rows}) == result.writes
 
 

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from integrations.base import ProviderError
-from integrations.models import External, IdentityKind, LiveStatus, ProviderIdentity
+from integrations.base import ProviderError, ProviderName
+from integrations.models import IdentityKind, LiveStatus, ProviderIdentity
 from integrations.ringplan.client import RingPlanClient
 from integrations.ringplan.listener import Listener
 from queues.models import Agent
@@ -118,7 +118,7 @@ def test_a_renamed_agent_is_updated_and_a_taken_extension_is_reported(emulator, 
     ProviderIdentity.objects.filter(external_id="1011").delete()
     other = Agent.objects.create(provider_id="999", name="Someone else")
     ProviderIdentity.objects.create(
-        agent=other, provider=External.RINGPLAN, kind=IdentityKind.EXTENSION, external_id="1011"
+        agent=other, provider=ProviderName.RINGPLAN, kind=IdentityKind.EXTENSION, external_id="1011"
     )
     output = run("import_ringplan_roster")
     assert "update Omar Haddad (contact 60190ce750fe88ed1a544a7b); renamed from 'Omar H.'" in output

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from integrations.models import CallEvent, External, IdentityKind, ProviderIdentity, WebhookEvent
+from integrations.base import ProviderName
+from integrations.models import CallEvent, IdentityKind, ProviderIdentity, WebhookEvent
 from queues.models import Agent
 
 SECRET = "test-webhook-secret"
@@ -32,7 +33,7 @@ def post(url, body, secret=SECRET, **kwargs):
 def test_fifty_concurrent_posts_are_all_stored_exactly_once(endpoint):
     agent = Agent.objects.create(provider_id="5001", name="Jane Doe")
     ProviderIdentity.objects.create(
-        agent=agent, provider=External.RINGPLAN, kind=IdentityKind.EXTENSION, external_id="1001"
+        agent=agent, provider=ProviderName.RINGPLAN, kind=IdentityKind.EXTENSION, external_id="1001"
     )
     bodies = [call_event(n) for n in range(50)] + [call_event(n) for n in range(0, 50, 5)]  # 10 redeliveries
     with ThreadPoolExecutor(max_workers=20) as pool:

@@ -18,7 +18,7 @@ import requests
 from django.conf import settings
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from integrations.base import Provider, ProviderError, QueueInfo
+from integrations.base import Provider, ProviderError, ProviderName, QueueInfo
 
 from .errors import RingCentralError
 from .multipart import parse_batch
@@ -63,7 +63,7 @@ class _Token:
 class RingCentralClient(Provider):
     """RingCentral's call-queue presence and DnD, for the reconciler and for scripts."""
 
-    name = "ringcentral"
+    name = ProviderName.RINGCENTRAL
     label = "RingCentral"
     calls = {
         "queue": ("PUT call-queues/{}/presence", "acceptCurrentQueueCalls"),

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import requests
 from django.conf import settings
 
-from integrations.base import ProviderError
+from integrations.base import ProviderError, ProviderName
 
 from .statuses import parse_duration
 
@@ -56,7 +56,7 @@ class SipStatusRow:
 class RingostatClient:
     """Custom statuses and the SIP status daily report of one Ringostat project."""
 
-    name = "ringostat"
+    name = ProviderName.RINGOSTAT
 
     def __init__(self, api_url: str, auth_key: str, *, timeout: tuple[float, float] = (5.0, 30.0)):
         self.api_url = api_url

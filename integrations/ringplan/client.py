@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import requests
 from django.conf import settings
 
-from integrations.base import ProviderError
+from integrations.base import ProviderError, ProviderName
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Contact:
 class RingPlanClient:
     """RingPlan's company directory and webhooks, acting as one user (X-User-Id)."""
 
-    name = "ringplan"
+    name = ProviderName.RINGPLAN
 
     def __init__(
         self, api_url: str, api_key: str, user_id: str = "primary", *, page_size: int = 50, timeout=(5.0, 30.0)

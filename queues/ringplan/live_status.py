@@ -4,7 +4,8 @@ import logging
 
 from django.db import transaction
 
-from integrations.models import External, IdentityKind, LiveStatus, ProviderIdentity
+from integrations.base import ProviderName
+from integrations.models import IdentityKind, LiveStatus, ProviderIdentity
 from integrations.ringplan.status import StatusUpdate
 from queues.models import Agent
 
@@ -15,7 +16,7 @@ def live_status_store(update: StatusUpdate) -> bool:
     """Store the status on the agent mapped to the RingPlan contact; False if none is, or it is older news."""
     identity = (
         ProviderIdentity.objects.filter(
-            provider=External.RINGPLAN, kind=IdentityKind.CONTACT, external_id=update.user_id
+            provider=ProviderName.RINGPLAN, kind=IdentityKind.CONTACT, external_id=update.user_id
         )
         .select_related("agent")
         .first()
@@ -32,6 +33,6 @@ def live_status_store(update: StatusUpdate) -> bool:
             return False  # an older event arriving late must not overwrite a newer status
         LiveStatus.objects.update_or_create(
             agent=identity.agent,
-            defaults={"provider": External.RINGPLAN, "status": update.status, "updated_at": update.at},
+            defaults={"provider": ProviderName.RINGPLAN, "status": update.status, "updated_at": update.at},
         )
     return True

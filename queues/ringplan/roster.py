@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from integrations.models import External, IdentityKind, ProviderIdentity
+from integrations.base import ProviderName
+from integrations.models import IdentityKind, ProviderIdentity
 from integrations.ringplan.client import Contact
 from queues.models import Agent
 
@@ -45,7 +46,7 @@ def roster_plan(contacts: list[Contact]) -> RosterPlan:
     """What importing these contacts would change; reads only."""
     agents = _agents_by_contact()
     extension_owner = dict(
-        ProviderIdentity.objects.filter(provider=External.RINGPLAN, kind=IdentityKind.EXTENSION).values_list(
+        ProviderIdentity.objects.filter(provider=ProviderName.RINGPLAN, kind=IdentityKind.EXTENSION).values_list(
             "external_id", "agent_id"
         )
     )
@@ -79,10 +80,10 @@ def roster_apply(plan: RosterPlan) -> None:
         agent = agents.get(change.contact_id)
         if agent is None:
             agent, _ = Agent.objects.get_or_create(
-                provider=External.RINGPLAN, provider_id=change.contact_id, defaults={"name": change.name}
+                provider=ProviderName.RINGPLAN, provider_id=change.contact_id, defaults={"name": change.name}
             )
             ProviderIdentity.objects.get_or_create(
-                provider=External.RINGPLAN,
+                provider=ProviderName.RINGPLAN,
                 kind=IdentityKind.CONTACT,
                 external_id=change.contact_id,
                 defaults={"agent": agent},
@@ -92,12 +93,12 @@ def roster_apply(plan: RosterPlan) -> None:
             agent.save(update_fields=["name"])
         for number in change.new_extensions:
             ProviderIdentity.objects.create(
-                agent=agent, provider=External.RINGPLAN, kind=IdentityKind.EXTENSION, external_id=number
+                agent=agent, provider=ProviderName.RINGPLAN, kind=IdentityKind.EXTENSION, external_id=number
             )
 
 
 def _agents_by_contact() -> dict[str, Agent]:
-    identities = ProviderIdentity.objects.filter(provider=External.RINGPLAN, kind=IdentityKind.CONTACT).select_related(
-        "agent"
-    )
+    identities = ProviderIdentity.objects.filter(
+        provider=ProviderName.RINGPLAN, kind=IdentityKind.CONTACT
+    ).select_related("agent")
     return {i.external_id: i.agent for i in identities}

@@ -13,7 +13,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.models import CallEvent, External, IdentityKind, ProviderIdentity, WebhookEvent
+from integrations.base import ProviderName
+from integrations.models import CallEvent, IdentityKind, ProviderIdentity, WebhookEvent
 
 logger = logging.getLogger(__name__)
 CALL_EVENTS = ("dial.action.started", "dial.action.completed", "call.action.hangup")
@@ -44,10 +45,12 @@ def webhook_store(*, payload: dict, body: bytes) -> tuple[WebhookEvent, bool]:
     key = str(payload.get("id") or hashlib.sha256(body).hexdigest())[:64]
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.create(provider=External.RINGPLAN, key=key, event_type=kind, payload=payload)
+            event = WebhookEvent.objects.create(
+                provider=ProviderName.RINGPLAN, key=key, event_type=kind, payload=payload
+            )
         return event, True
     except IntegrityError:
-        return WebhookEvent.objects.get(provider=External.RINGPLAN, key=key), False
+        return WebhookEvent.objects.get(provider=ProviderName.RINGPLAN, key=key), False
 
 
 def webhook_process(event: WebhookEvent) -> None:
@@ -66,7 +69,9 @@ def _call_fields(event: WebhookEvent) -> dict:
     data = event.payload.get("data") if isinstance(event.payload.get("data"), dict) else event.payload
     extension = str(data.get("extension") or data.get("src") or "")
     identity = (
-        ProviderIdentity.objects.filter(provider=External.RINGPLAN, kind=IdentityKind.EXTENSION, external_id=extension)
+        ProviderIdentity.objects.filter(
+            provider=ProviderName.RINGPLAN, kind=IdentityKind.EXTENSION, external_id=extension
+        )
         .select_related("agent")
         .first()
     )

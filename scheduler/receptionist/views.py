@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from integrations.providers import default_provider
-from queues.models import Agent, AuditEntry, CallQueue
+from queues.models import Agent, AuditEntry, AuditField, CallQueue
 from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, AwayForm, CancelForm, ToggleForm
@@ -128,7 +128,7 @@ def _forbidden(request, target: Agent | None, queue: CallQueue | None, *, what: 
         reason=REFUSED,
         agent=target,
         queue=queue,
-        field="dndStatus" if queue is None else "acceptCalls",
+        field=AuditField.DND if queue is None else AuditField.QUEUE_CALLS,
         new_value=str(request.POST.get("accept") or request.POST.get("status") or "")[:40],
         outcome=AuditEntry.Outcome.SKIPPED,
         error_code="403",

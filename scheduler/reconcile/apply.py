@@ -10,7 +10,7 @@ import logging
 from django.db import transaction
 
 from integrations.base import Provider, ProviderError
-from queues.models import AuditEntry, PendingWrite, ReconcileRun
+from queues.models import AuditEntry, AuditField, PendingWrite, ReconcileRun
 
 from .diff import Change, Memory, Target, Value
 from .fewest_calls import Call
@@ -99,13 +99,12 @@ def resolve_interrupted(seen: dict[Target, Value], provider: Provider, run: Reco
 
 
 def _row(model, change: Change, provider: Provider, directory: Directory, **extra):
-    """A pending or audit row for one change, in the provider's own words for the field."""
-    kind = change.call or ("dnd" if change.target.is_dnd else "queue")
+    """A pending or audit row for one change; the field in neutral words, the call in the provider's."""
     return model(
         reason=change.reason,
         queue=directory.queues.get(change.target.queue_id),
         agent=directory.agents[change.target.agent_id],
-        field=provider.calls[kind][1],
+        field=AuditField.DND if change.target.is_dnd else AuditField.QUEUE_CALLS,
         old_value=text(change.old),
         new_value=text(change.new),
         api_call=change.api_call,

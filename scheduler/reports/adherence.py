@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from integrations.models import External, IdentityKind, ProviderIdentity
+from integrations.base import ProviderName
+from integrations.models import IdentityKind, ProviderIdentity
 from integrations.ringostat.client import SipStatusRow, client_from_settings
 from queues.models import Agent
 from scheduler.planning import Snapshot
@@ -120,14 +121,14 @@ def adherence_report(
         start=datetime.combine(first, time(), tz), end=datetime.combine(last + timedelta(days=1), time(), tz)
     )
     mapping = dict(
-        ProviderIdentity.objects.filter(provider=External.RINGOSTAT, kind=IdentityKind.EMPLOYEE).values_list(
+        ProviderIdentity.objects.filter(provider=ProviderName.RINGOSTAT, kind=IdentityKind.EMPLOYEE).values_list(
             "external_id", "agent__provider_id"
         )
     )
     names = dict(Agent.objects.filter(provider_id__in=mapping.values()).values_list("provider_id", "name"))
     calls = None
     if with_calls:
-        ringcentral = Agent.objects.filter(provider="ringcentral", provider_id__in=mapping.values())
+        ringcentral = Agent.objects.filter(provider=ProviderName.RINGCENTRAL, provider_id__in=mapping.values())
         agent_ids = sorted(ringcentral.values_list("provider_id", flat=True))
         calls = handled_per_day(first=first, last=last, tz=tz, agent_ids=agent_ids, provider=call_provider)
     return adherence_table(

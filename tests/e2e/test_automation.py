@@ -113,7 +113,7 @@ def assert_no_duplicate_writes(emulator):
     assert len(calls) == len(good_puts), (sorted(calls), good_puts)
     last = defaultdict(lambda: None)
     for row in applied:
-        key = (row.queue_id, row.agent_id, row.field == "dndStatus")
+        key = (row.queue_id, row.agent_id, row.field == "dnd")
         assert row.new_value != last[key], f"{key} written to {row.new_value} twice in a row"
         last[key] = row.new_value
 

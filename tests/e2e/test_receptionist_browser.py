@@ -76,7 +76,7 @@ def test_a_receptionist_toggles_her_queue_steps_away_and_comes_back(page, live_s
     assert done.inner_text().startswith(f"Done: you are {'not taking' if before else 'taking'} Support calls until")
     assert rc.read_queue_presence(SUPPORT)[JAMES] is (not before)
     row = AuditEntry.objects.get(actor__username="james", reason="manual override")
-    assert (row.queue.provider_id, row.field, row.outcome) == (SUPPORT, "acceptCalls", "applied")
+    assert (row.queue.provider_id, row.field, row.outcome) == (SUPPORT, "queue_calls", "applied")
     assert support.get_by_text("Your change:").is_visible()
     screenshot(page, "toggled-desktop")
 
@@ -89,7 +89,7 @@ def test_a_receptionist_toggles_her_queue_steps_away_and_comes_back(page, live_s
     assert page.locator(".messages .success").inner_text().startswith("Done: you are back, taking all calls")
     assert rc.read_dnd([JAMES]) == {JAMES: "TakeAllCalls"}
     fields = list(AuditEntry.objects.filter(actor__username="james").order_by("id").values_list("field", "new_value"))
-    assert fields[1:] == [("dndStatus", "DoNotAcceptDepartmentCalls"), ("dndStatus", "TakeAllCalls")]
+    assert fields[1:] == [("dnd", "DoNotAcceptDepartmentCalls"), ("dnd", "TakeAllCalls")]
 
 
 def test_the_non_editable_queue_and_another_agents_id_are_refused_on_a_phone(phone_page, live_server, rc, screenshot):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from werkzeug.serving import BaseWSGIServer
 
+from integrations.base import ProviderName
 from integrations.emulation import EmulatorApp, read_seed, serve
 from integrations.ringcentral.emulator import Account, Config, Credentials, Emulator
 from integrations.ringostat.emulator import DEMO_SEED as RINGOSTAT_SEED
@@ -16,7 +17,7 @@ from integrations.ringplan.emulator import RingPlanEmulator
 from scheduler.schedule.parse import ScheduleFormatError, read_schedule_file
 
 CONFIG_OPTIONS = ("rate_limits", "rate_window", "token_ttl", "fail_rate", "write_fail_rate", "latency")
-DEMO_SEEDS = {"ringostat": RINGOSTAT_SEED, "ringplan": RINGPLAN_SEED}
+DEMO_SEEDS = {ProviderName.RINGOSTAT: RINGOSTAT_SEED, ProviderName.RINGPLAN: RINGPLAN_SEED}
 
 
 def on_off(value: str) -> bool:
@@ -29,7 +30,7 @@ class Command(BaseCommand):
     help = "Serve a provider's emulator. RingCentral's is seeded from a schedule file and takes the RC_* credentials."
 
     def add_arguments(self, parser):
-        parser.add_argument("--provider", choices=("ringcentral", "ringostat", "ringplan"), default="ringcentral")
+        parser.add_argument("--provider", choices=ProviderName.values, default=ProviderName.RINGCENTRAL)
         parser.add_argument("--seed", help="RingCentral: a schedule file (required). Others: YAML, default the demo.")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8089, help="0 picks a free port (printed at start).")
@@ -54,14 +55,14 @@ class Command(BaseCommand):
     def build_server(self, options: dict[str, Any]) -> BaseWSGIServer:
         """The provider's emulator behind a bound server (not serving yet)."""
         provider = options["provider"]
-        if provider == "ringcentral":
+        if provider == ProviderName.RINGCENTRAL:
             app: EmulatorApp = self.ringcentral(options)
         else:
             given = [f"--{name.replace('_', '-')}" for name in ("owner", *CONFIG_OPTIONS) if options[name] is not None]
             if given:
                 raise CommandError(f"{', '.join(given)}: RingCentral's emulator only")
             seed = read_seed(options["seed"] or DEMO_SEEDS[provider])
-            app = RingostatEmulator(seed) if provider == "ringostat" else RingPlanEmulator(seed)
+            app = RingostatEmulator(seed) if provider == ProviderName.RINGOSTAT else RingPlanEmulator(seed)
         return serve(app, options["host"], options["port"])
 
     def ringcentral(self, options: dict[str, Any]) -> Emulator:
