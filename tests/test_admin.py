@@ -95,3 +95,12 @@ def test_time_off_must_end_after_it_starts(alice, client):
     form = {"agent": agent.pk, "start": "2026-03-09 00:00", "end": "2026-03-08 00:00", "timezone": "UTC"}
     response = client.post("/admin/scheduler/timeoff/add/", form)
     assert "time off must end after it starts" in " ".join(response.context["adminform"].form.errors["end"])
+
+
+def test_the_admin_says_callrota_and_the_favicon_is_served(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root-123"))
+    page = client.get("/admin/")
+    assert b"Callrota administration" in page.content and b"Django administration" not in page.content
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert icon.content.lstrip().startswith(b"<svg")

@@ -55,6 +55,22 @@ def test_boundaries_refuse_an_empty_window(demo):
         run("boundaries", "--from", "2026-11-25T00:00:00Z", "--to", "2026-11-24T00:00:00Z")
 
 
+@pytest.mark.parametrize("command", ["boundaries", "coverage"])
+def test_the_window_defaults_to_the_week_from_now(demo, command, time_machine):
+    time_machine.move_to("2026-11-24T00:00:00Z", tick=False)
+    week = run(command, "--json")
+    assert json.loads(week)  # the demo has boundaries and gaps every week
+    assert week == run(command, "--from", "2026-11-24T00:00:00Z", "--to", "2026-12-01T00:00:00Z", "--json")
+    assert run(command, "--from", "2026-11-25T00:00:00Z", "--json") == run(
+        command, "--from", "2026-11-25T00:00:00Z", "--to", "2026-12-02T00:00:00Z", "--json"
+    )
+
+
+def test_a_default_week_past_the_end_of_time_asks_for_to(demo):
+    with pytest.raises(CommandError, match="give --to"):
+        run("coverage", "--from", "9999-12-30T00:00:00Z")
+
+
 def test_a_bad_instant_is_a_usage_error_not_a_traceback(demo):
     with pytest.raises(CommandError, match="is not an ISO 8601 time"):
         run("plan", "--at", "tomorrow")

@@ -1,24 +1,22 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from scheduler.planning import boundaries
 from scheduler.selectors import schedule_snapshot
 
-from ._options import instant
+from ._options import add_window_arguments, window
 
 
 class Command(BaseCommand):
     help = "List every instant in a window at which the desired state changes, in UTC and local time."
 
     def add_arguments(self, parser):
-        parser.add_argument("--from", dest="start", type=instant, required=True, help="ISO 8601 start (inclusive)")
-        parser.add_argument("--to", dest="end", type=instant, required=True, help="ISO 8601 end (exclusive)")
+        add_window_arguments(parser)
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
 
     def handle(self, *args, start, end, as_json, **options):
-        if end <= start:
-            raise CommandError("--to must be after --from")
+        start, end = window(start, end)
         found = boundaries(schedule_snapshot(start=start, end=end), start, end)
         if as_json:
             self.stdout.write(json.dumps([_as_json(b) for b in found]))

@@ -1,24 +1,22 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from scheduler.supervisor.coverage import coverage_report
 
-from ._options import instant
+from ._options import add_window_arguments, window
 
 
 class Command(BaseCommand):
     help = "List every interval in a window where a queue's scheduled staff is below its min_staff."
 
     def add_arguments(self, parser):
-        parser.add_argument("--from", dest="start", type=instant, required=True, help="ISO 8601 start (inclusive)")
-        parser.add_argument("--to", dest="end", type=instant, required=True, help="ISO 8601 end (exclusive)")
+        add_window_arguments(parser)
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
 
     def handle(self, *args, start, end, as_json, **options):
         """Check the window, find the shortfalls of the stored schedule, print them."""
-        if end <= start:
-            raise CommandError("--to must be after --from")
+        start, end = window(start, end)
         found = coverage_report(start=start, end=end)
         if as_json:
             self.stdout.write(json.dumps([s.as_json() | {"name": name} for s, name in found]))
