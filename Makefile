@@ -25,7 +25,9 @@ install: $(VENV)/.installed .env ## create .venv and install everything
 run: install ## migrate, load the demo, start web + worker + beat on embedded defaults
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_demo
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --procfile Procfile
+	@# Ctrl-C (SIGINT) or a SIGTERM is how a developer stops it: a clean stop, not an error.
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --procfile Procfile; \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 130 ] || [ $$status -eq 143 ] || exit $$status
 
 test: install ## the fast suite (skips tests marked slow)
 	$(PYTEST) -m "not slow"

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from queues.models import Agent
 from scheduler.schedule.parse import DEMO_SCHEDULE
 
 
@@ -88,3 +89,12 @@ def test_setup_demo_prints_a_login_that_works(db, client):
     response = client.post("/admin/login/?next=/admin/", {"username": "supervisor", "password": password})
     assert response.status_code == 302
     assert client.get("/admin/scheduler/shift/").status_code == 200
+
+
+def test_setup_demo_links_a_demo_receptionist_to_james(db, client):
+    out = run("setup_demo")
+    password = out.rsplit("password ", 1)[1].strip()
+    assert f"user james  password {password}" in out
+    response = client.post("/accounts/login/", {"username": "james", "password": password})
+    assert response.status_code == 302
+    assert Agent.objects.get(provider_id="111111111").user.get_username() == "james"
