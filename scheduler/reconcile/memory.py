@@ -4,8 +4,10 @@
 plain Slots; `store` writes what a run (or an override) saw and planned back, in batches.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from queues.models import Agent, CallQueue, QueueMembership
 
@@ -48,28 +50,55 @@ class Directory:
         return Slot(row.accepting, row.planned, enforce) if row else Slot(enforce=enforce)
 
     def store(self, memory: dict[Target, Memory]) -> None:
-        """Remember what was seen (and planned) of each value; a pair seen for the first time gets its row."""
-        agents: list[Agent] = []
-        known: list[QueueMembership] = []
+        """Remember what was seen (and planned) of each value; a pair seen for the first time gets its row.
+
+        Only rows whose values changed are rewritten one by one; the rest, nearly all of them on
+        a quiet pass, only have their observation time moved, one set-based UPDATE per batch. A
+        row-by-row `bulk_update` of every membership grew into one CASE per row and took minutes
+        on PostgreSQL at 12,000 rows; this stays linear and cheap.
+        """
+        changed: list[QueueMembership] = []
         new: list[QueueMembership] = []
+        seen_again: dict[datetime, list[int]] = defaultdict(list)
+        agents_changed: list[Agent] = []
+        agents_seen_again: dict[datetime, list[int]] = defaultdict(list)
         for target, m in memory.items():
             if target.is_dnd:
                 agent = self.agents[target.agent_id]
+                before = (agent.dnd_status, agent.dnd_planned)
                 agent.dnd_status, agent.dnd_observed_at = str(m.seen), m.observed_at or agent.dnd_observed_at
                 agent.dnd_planned = agent.dnd_planned if m.planned is None else str(m.planned)
-                agents.append(agent)
+                if (agent.dnd_status, agent.dnd_planned) != before:
+                    agents_changed.append(agent)
+                elif m.observed_at:
+                    agents_seen_again[m.observed_at].append(agent.pk)
                 continue
             row = self.memberships.get(target)
             if row is None:
                 row = self.memberships[target] = QueueMembership(
                     queue=self.queues[target.queue_id], agent=self.agents[target.agent_id]
                 )
+            before_row = (row.accepting, row.planned)
             row.accepting, row.observed_at = bool(m.seen), m.observed_at or row.observed_at
             row.planned = row.planned if m.planned is None else bool(m.planned)
-            (known if row.pk else new).append(row)
+            if row.pk is None:
+                new.append(row)
+            elif (row.accepting, row.planned) != before_row:
+                changed.append(row)
+            elif m.observed_at:
+                seen_again[m.observed_at].append(row.pk)
         QueueMembership.objects.bulk_create(new, batch_size=BATCH)
-        QueueMembership.objects.bulk_update(known, ["accepting", "observed_at", "planned"], batch_size=BATCH)
-        Agent.objects.bulk_update(agents, ["dnd_status", "dnd_observed_at", "dnd_planned"], batch_size=BATCH)
+        QueueMembership.objects.bulk_update(changed, ["accepting", "observed_at", "planned"], batch_size=BATCH)
+        Agent.objects.bulk_update(agents_changed, ["dnd_status", "dnd_observed_at", "dnd_planned"], batch_size=BATCH)
+        _touch(QueueMembership, "observed_at", seen_again)
+        _touch(Agent, "dnd_observed_at", agents_seen_again)
+
+
+def _touch(model, field: str, ids_by_time: dict[datetime, list[int]]) -> None:
+    """Move the observation time of unchanged rows: one plain UPDATE per time and batch of ids."""
+    for at, ids in ids_by_time.items():
+        for start in range(0, len(ids), BATCH):
+            model.objects.filter(pk__in=ids[start : start + BATCH]).update(**{field: at})
 
 
 def _by_provider_id(model, provider: str, ids: set[str]) -> dict:
