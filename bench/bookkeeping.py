@@ -5,9 +5,8 @@ changed, beside the old way (one `bulk_update` of every row), on PostgreSQL
 (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/callrota_bench, created if
 missing). The old way took 0.6 s, 6.9 s and 249 s at these sizes on PostgreSQL 15 (the JIT
 compiling one giant CASE statement); the target is under a second at 300 queues. Measured here
-(PostgreSQL 15): quiet pass 0.03 / 0.28 / 0.54 s, 5% changed 0.06 / 0.46 / 1.47 s; the old way
-0.83 / 18.4 / 497 s. `--quick`
-runs 1,500 only.
+(PostgreSQL 15): quiet pass 0.02 / 0.09 / 0.38 s, 5% changed 0.05 / 0.40 / 0.67 s; the old way
+0.83 / 18.4 / 497 s. `--quick` runs 1,500 only.
 """
 
 import argparse

@@ -13,7 +13,8 @@ from queues.models import Agent, CallQueue, QueueMembership
 
 from .diff import Memory, Slot, Target
 
-BATCH = 500  # rows per UPDATE: one giant statement is slow to plan on PostgreSQL
+BATCH = 500  # rows per INSERT or plain UPDATE: one giant statement is slow to plan on PostgreSQL
+REWRITE_BATCH = 100  # rows per row-by-row UPDATE (a CASE per row and field): PostgreSQL plans these slowest
 
 
 @dataclass
@@ -88,8 +89,10 @@ class Directory:
             elif m.observed_at:
                 seen_again[m.observed_at].append(row.pk)
         QueueMembership.objects.bulk_create(new, batch_size=BATCH)
-        QueueMembership.objects.bulk_update(changed, ["accepting", "observed_at", "planned"], batch_size=BATCH)
-        Agent.objects.bulk_update(agents_changed, ["dnd_status", "dnd_observed_at", "dnd_planned"], batch_size=BATCH)
+        QueueMembership.objects.bulk_update(changed, ["accepting", "observed_at", "planned"], batch_size=REWRITE_BATCH)
+        Agent.objects.bulk_update(
+            agents_changed, ["dnd_status", "dnd_observed_at", "dnd_planned"], batch_size=REWRITE_BATCH
+        )
         _touch(QueueMembership, "observed_at", seen_again)
         _touch(Agent, "dnd_observed_at", agents_seen_again)
 
