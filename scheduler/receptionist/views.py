@@ -104,7 +104,7 @@ def cancel(request):
 
 
 def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).first()
+    return Agent.objects.filter(user=user, active=True).first()
 
 
 def _acting_agent(request):
