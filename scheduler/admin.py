@@ -138,7 +138,9 @@ class SupervisionAdmin(ReadOnlyAdmin):
         return self.has_view_permission(request)
 
 
-@admin.action(description="Issue a calendar feed link (shown once; older links stop working)", permissions=["issue_feed"])
+@admin.action(
+    description="Issue a calendar feed link (shown once; older links stop working)", permissions=["issue_feed"]
+)
 def issue_calendar_feed(modeladmin, request, queryset):
     kind = "agent" if modeladmin.model is Agent else "queue"
     for obj in queryset:
@@ -153,9 +155,9 @@ class FeedActionMixin:
     """Queues and agents, as queues/admin.py shows them, with the schedule's calendar feed action."""
 
     def get_actions(self, request):
-        actions = super().get_actions(request)  # type: ignore[misc]
+        actions = super().get_actions(request)
         if self.has_issue_feed_permission(request):
-            actions["issue_calendar_feed"] = self.get_action(issue_calendar_feed)  # type: ignore[attr-defined]
+            actions["issue_calendar_feed"] = self.get_action(issue_calendar_feed)
         return actions
 
     def has_issue_feed_permission(self, request):
@@ -175,7 +177,8 @@ class FeedTokenAdmin(admin.ModelAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["agent__name", "agent__provider_id", "queue__name", "queue__provider_id"]
     list_select_related = ["agent", "queue"]
-    fields = readonly_fields = ["agent", "queue", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ("agent", "queue", "token_prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
     actions = ["revoke"]
 
     @admin.display(description="link starts with")

@@ -117,7 +117,9 @@ def eager_celery():
     app.conf.task_always_eager = False
 
 
-def test_refresh_now_enqueues_the_count_for_the_pages_days(rc, client, bob, eager_celery, django_capture_on_commit_callbacks):
+def test_refresh_now_enqueues_the_count_for_the_pages_days(
+    rc, client, bob, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         answer = client.post(REFRESH)
     assert answer.status_code == 302 and answer["Location"].endswith("?day=2026-11-23&days=2&calls=1")

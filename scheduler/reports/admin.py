@@ -18,11 +18,13 @@ from django.utils import timezone
 from integrations.base import ProviderError
 from integrations.models import ProviderIdentity
 from queues.admin import ProviderIdentityAdmin
+from scheduler.celery import app
 from scheduler.supervisor.params import date_param, int_param
-from scheduler.tasks import refresh_calls_handled
 
 from .adherence import adherence_report
 from .calls_handled import MAX_DAYS, stored_calls_handled
+
+REFRESH_TASK = "scheduler.tasks.refresh_calls_handled"  # by name: scheduler.tasks imports this package
 
 
 class AdherenceAdmin(ProviderIdentityAdmin):
@@ -66,7 +68,8 @@ class AdherenceAdmin(ProviderIdentityAdmin):
             raise PermissionDenied
         first, days = _window(request)
         last = first + timedelta(days=days - 1)
-        transaction.on_commit(lambda: refresh_calls_handled.delay(first.isoformat(), last.isoformat()))
+        task = app.signature(REFRESH_TASK, args=(first.isoformat(), last.isoformat()))
+        transaction.on_commit(task.delay)
         messages.success(
             request,
             f"Counting calls handled from {first} to {last} in the background; "
