@@ -146,6 +146,7 @@ class FeedToken(models.Model):
     )
 
     class Meta:
+        verbose_name = "calendar feed link"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(agent__isnull=False, queue__isnull=True)
