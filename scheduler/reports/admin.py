@@ -1,7 +1,7 @@
 """The adherence page, under the provider identities' admin (its mapping is what it reads).
 
 Calls handled are read from stored figures only (scheduler.reports.calls_handled): RingCentral's call
-log is a Heavy call per agent, so the page never waits on it; "Refresh now" enqueues the background task.
+log is a Heavy call per agent, so the page never waits on it; "Count calls handled now" enqueues the background task.
 """
 
 from datetime import date, timedelta
