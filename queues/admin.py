@@ -52,13 +52,47 @@ class CallQueueAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
-    list_display = ["name", "provider_id", "provider", "user", "off_shift_dnd", "dnd_status", "dnd_observed_at"]
-    list_filter = ["provider", "off_shift_dnd", "dnd_status"]
+    list_display = [
+        *("name", "provider_id", "provider", "active", "user", "off_shift_dnd", "dnd_status", "dnd_observed_at")
+    ]
+    list_filter = ["active", "provider", "off_shift_dnd", "dnd_status"]
     search_fields = ["name", "provider_id", "user__username"]
     readonly_fields = ["dnd_status", "dnd_observed_at", "audit_history"]
     history_filter = "agent__id__exact"
     autocomplete_fields = ["user"]
     inlines = [MembershipInline]
+    actions = ["deactivate", "reactivate"]
+
+    @admin.action(description="Deactivate the selected agents (kept with their history)", permissions=["change"])
+    def deactivate(self, request, queryset):
+        changed = _set_active(queryset, active=False)
+        self.message_user(request, f"Deactivated {changed} agent(s): the schedule and the reconciler leave them out.")
+
+    @admin.action(description="Reactivate the selected agents", permissions=["change"])
+    def reactivate(self, request, queryset):
+        self.message_user(request, f"Reactivated {_set_active(queryset, active=True)} agent(s).")
+
+    def get_deleted_objects(self, objs, request):
+        """An agent with audit history is kept for good: say so and point to deactivation, not list every row."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        with_history = Agent.objects.filter(pk__in=AuditEntry.objects.filter(agent__in=objs).values("agent"))
+        explained = [
+            f"{agent.name} has audit history, which is kept for good, so the agent cannot be deleted. "
+            "Deactivate the agent instead: untick Active on its page, or use the Deactivate action."
+            for agent in with_history
+        ]
+        if explained:  # else Django blames a missing permission to delete audit rows, which nobody has
+            return deleted, counts, set(), explained
+        return deleted, counts, perms_needed, protected
+
+
+def _set_active(agents, *, active: bool) -> int:
+    """Save each agent whose flag changes (so its change history records who did it); how many changed."""
+    changed = list(agents.exclude(active=active))
+    for agent in changed:
+        agent.active = active
+        agent.save(update_fields=["active"])
+    return len(changed)
 
 
 @admin.register(QueueMembership)

@@ -73,6 +73,11 @@ class Agent(models.Model):
         blank=True,
         help_text="DnD status to set when the agent is on no shift. Empty: never touch this agent's DnD.",
     )
+    active = models.BooleanField(
+        default=True,
+        help_text="Untick instead of deleting an agent who has left: the schedule, the reconciler, the board "
+        "and the receptionist pages leave an inactive agent out, and the audit history keeps her name.",
+    )
     dnd_status = models.CharField(max_length=32, choices=DndStatus.choices, blank=True, editable=False)
     dnd_observed_at = models.DateTimeField(null=True, blank=True, editable=False)
     dnd_planned = models.CharField(max_length=32, blank=True, editable=False)  # what the last run wanted

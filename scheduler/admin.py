@@ -11,8 +11,8 @@ from queues.admin import AgentAdmin, CallQueueAdmin, ReadOnlyAdmin
 from queues.models import Agent, CallQueue
 
 from . import recurrence
-from .feeds import feed_path, issue_feed
-from .models import Shift, Supervision, TimeOff
+from .feeds import feed_path, feed_tokens_revoke, issue_feed
+from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .roster_import import ShiftResource
 from .supervisor import overrides_admin  # noqa: F401 - registers the override list and its cancel action
@@ -138,19 +138,27 @@ class SupervisionAdmin(ReadOnlyAdmin):
         return self.has_view_permission(request)
 
 
-@admin.action(description="Issue a calendar feed link (shown once)", permissions=["issue_feed"])
+@admin.action(
+    description="Issue a calendar feed link (shown once; older links stop working)", permissions=["issue_feed"]
+)
 def issue_calendar_feed(modeladmin, request, queryset):
     kind = "agent" if modeladmin.model is Agent else "queue"
     for obj in queryset:
         token = issue_feed(**{kind: obj})
         url = request.build_absolute_uri(feed_path(kind, token))
-        messages.success(request, f"Calendar feed of {obj.name} (copy it now, it is not shown again): {url}")
+        messages.success(
+            request, f"Calendar feed of {obj.name} (copy it now, it is not shown again; older links are revoked): {url}"
+        )
 
 
 class FeedActionMixin:
     """Queues and agents, as queues/admin.py shows them, with the schedule's calendar feed action."""
 
-    actions = [issue_calendar_feed]
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.has_issue_feed_permission(request):
+            actions["issue_calendar_feed"] = self.get_action(issue_calendar_feed)
+        return actions
 
     def has_issue_feed_permission(self, request):
         return request.user.has_perm("scheduler.issue_feed")
@@ -159,3 +167,31 @@ class FeedActionMixin:
 for model, base in ((Agent, AgentAdmin), (CallQueue, CallQueueAdmin)):
     admin.site.unregister(model)
     admin.site.register(model, type(base.__name__, (FeedActionMixin, base), {}))
+
+
+@admin.register(FeedToken)
+class FeedTokenAdmin(admin.ModelAdmin):
+    """Every calendar link issued, to see which are in use and revoke them; a link itself is never shown again."""
+
+    list_display = ["__str__", "token_prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["agent__name", "agent__provider_id", "queue__name", "queue__provider_id"]
+    list_select_related = ["agent", "queue"]
+    fields = ("agent", "queue", "token_prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description="link starts with")
+    def token_prefix(self, token):
+        return f"{token.prefix}…" if token.prefix else "(issued before prefixes were kept)"
+
+    @admin.action(description="Revoke the selected calendar links", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = feed_tokens_revoke(queryset)
+        self.message_user(request, f"Revoked {revoked} calendar link(s); they now answer 410 Gone.")
+
+    def has_add_permission(self, request):
+        return False  # links are issued from an agent or a queue, shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the list keeps who had a link and when it was last used

@@ -1,14 +1,16 @@
 """iCalendar (RFC 5545) feeds of one agent's or one queue's shifts, opened by a secret token.
 
-Only a token's SHA-256 is stored, so the database and admin never hold a usable link:
-the link is shown once, when it is issued.
+Only a token's SHA-256 (and a short prefix to tell links apart) is stored, so the database and
+admin never hold a usable link: the link is shown once, when it is issued. Issuing a new link
+revokes the old ones of the same agent or queue; a revoked link answers 410 Gone.
 """
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.http import Http404, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseGone
 from django.utils import timezone
 from icalendar import Calendar, Event
 
@@ -18,6 +20,7 @@ from .models import FeedToken
 from .selectors import schedule_snapshot
 
 PAST, FUTURE = timedelta(days=14), timedelta(days=90)
+PREFIX_LENGTH = 6
 
 
 def _digest(token: str) -> str:
@@ -25,10 +28,17 @@ def _digest(token: str) -> str:
 
 
 def issue_feed(*, agent: Agent | None = None, queue: CallQueue | None = None) -> str:
-    """A new secret for the feed of `agent` or `queue`; returned once, stored only as a digest."""
+    """A new secret for the feed of `agent` or `queue`, revoking its older links; returned once, stored as a digest."""
     token = secrets.token_urlsafe(32)
-    FeedToken.objects.create(agent=agent, queue=queue, digest=_digest(token))
+    with transaction.atomic():
+        feed_tokens_revoke(FeedToken.objects.filter(agent=agent, queue=queue))
+        FeedToken.objects.create(agent=agent, queue=queue, digest=_digest(token), prefix=token[:PREFIX_LENGTH])
     return token
+
+
+def feed_tokens_revoke(tokens) -> int:
+    """Stop the links of `tokens` (a FeedToken queryset) working from now on; how many were still working."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def feed_path(kind: str, token: str) -> str:
@@ -91,8 +101,12 @@ def _event(uid: str, summary: str, start: datetime, end: datetime, now: datetime
 
 
 def feed_view(request, kind: str, token: str):
-    """The calendar a token opens; any unknown token, or one for another kind of feed, is a 404."""
+    """The calendar a token opens; a revoked token is a 410, an unknown one or one for another kind of feed a 404."""
     found = FeedToken.objects.filter(digest=_digest(token)).select_related("agent", "queue").first()
+    if found is not None and found.revoked_at is not None:
+        return HttpResponseGone("This calendar link was revoked; ask your supervisor for a new one.")
+    if found is not None:
+        FeedToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
     if found is not None and kind == "agent" and found.agent is not None:
         calendar = agent_calendar(found.agent, now=timezone.now())
     elif found is not None and kind != "agent" and found.queue is not None:

@@ -137,9 +137,16 @@ class FeedToken(models.Model):
     agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens")
     queue = models.ForeignKey(CallQueue, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens")
     digest = models.CharField(max_length=64, unique=True, editable=False)
+    # Enough of the secret to tell two links apart in admin, far too little to guess the rest.
+    prefix = models.CharField(max_length=8, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the link stopped working; empty while it works."
+    )
 
     class Meta:
+        verbose_name = "calendar feed link"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(agent__isnull=False, queue__isnull=True)
@@ -150,6 +157,25 @@ class FeedToken(models.Model):
 
     def __str__(self):
         return f"calendar feed of {self.agent or self.queue}"
+
+
+class CallsHandled(models.Model):
+    """The calls an agent handled on one local day, stored by a background task from the provider's call log.
+
+    The call log is a Heavy call at RingCentral (10 a minute), so no web request reads it: pages read these rows.
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="calls_handled")
+    day = models.DateField(help_text="The local day, in the adherence report's zone.")
+    calls = models.PositiveIntegerField(help_text="Calls the agent handled that day.")
+    computed_at = models.DateTimeField(help_text="When these figures were read from the call log.")
+
+    class Meta:
+        verbose_name_plural = "calls handled"
+        constraints = [models.UniqueConstraint(fields=["agent", "day"], name="callshandled_unique_agent_day")]
+
+    def __str__(self):
+        return f"{self.agent.name} on {self.day}: {self.calls} calls"
 
 
 class Supervision(models.Model):

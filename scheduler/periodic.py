@@ -2,20 +2,25 @@
 
 from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
+EVERY_MINUTE = {"minute": "*", "hour": "*"}
+# Off the hour, when the reconciler's own RingCentral calls are fewest; the call log is a Heavy call.
+NIGHTLY = {"minute": "17", "hour": "2"}
+
 ENTRIES = {
-    "reconcile: safety net": "scheduler.tasks.reconcile_schedule",
-    "dispatch: boundaries ahead": "scheduler.tasks.dispatch_boundaries",
+    "reconcile: safety net": ("scheduler.tasks.reconcile_schedule", EVERY_MINUTE),
+    "dispatch: boundaries ahead": ("scheduler.tasks.dispatch_boundaries", EVERY_MINUTE),
+    "reports: calls handled, nightly": ("scheduler.tasks.refresh_calls_handled", NIGHTLY),
 }
 
 
 def ensure_periodic_tasks() -> int:
     """Create the beat entries if missing (idempotent); return how many were created."""
-    every_minute, _ = CrontabSchedule.objects.get_or_create(
-        minute="*", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
-    )
     created = 0
-    for name, task in ENTRIES.items():
-        _, new = PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "crontab": every_minute})
+    for name, (task, when) in ENTRIES.items():
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            **when, day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
+        )
+        _, new = PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "crontab": crontab})
         created += new
     if created:
         PeriodicTasks.update_changed()  # beat reloads only when told

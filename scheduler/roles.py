@@ -13,6 +13,8 @@ SUPERVISOR_PERMISSIONS = [
         for verb in ("add", "change", "delete", "view")
     ),
     *(("scheduler", code) for code in ("view_board", "hold_agent", "reconcile_now", "sync_queues", "issue_feed")),
+    ("scheduler", "view_feedtoken"),
+    ("scheduler", "change_feedtoken"),  # only to revoke links (the admin's one action); every field is read-only
     ("queues", "view_callqueue"),
     ("queues", "change_callqueue"),  # min staff and enforcement are the supervisor's to set
     ("queues", "view_agent"),
@@ -22,6 +24,9 @@ SUPERVISOR_PERMISSIONS = [
     ("queues", "change_override"),  # only to cancel one (queues/admin_overrides.py); the form stays read-only
     ("queues", "view_auditentry"),
     ("queues", "view_reconcilerun"),
+    ("integrations", "view_provideridentity"),  # the adherence page lives on the provider identities' admin
+    # The agent form's login picker asks the user admin for view permission; supervisors link receptionists.
+    ("auth", "view_user"),
 ]
 
 

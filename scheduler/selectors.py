@@ -30,6 +30,7 @@ def schedule_snapshot(
 
     With `agent`, only her shifts (naming only her), time off and holds; with `provider`,
     only the queues and agents of that provider, since ids are unique per provider only.
+    Inactive agents are left out everywhere: nothing is planned, held or managed for them.
     """
     queues_of = _ids_by_shift(Shift.queues.through, "callqueue", agent, provider)
     agents_of = _ids_by_shift(Shift.agents.through, "agent", agent, provider)
@@ -43,7 +44,7 @@ def schedule_snapshot(
         .filter(start__lt=end, end__gt=start)
         .values_list("agent__provider_id", "start", "end", "reason")
     )
-    managed_agents = Agent.objects.filter(pk=agent.pk) if agent else Agent.objects.all()
+    managed_agents = Agent.objects.filter(active=True, **({"pk": agent.pk} if agent else {}))
     if provider:
         managed_agents = managed_agents.filter(provider=provider)
     managed = {
@@ -79,7 +80,7 @@ def _holds(start: datetime, end: datetime, agent: Agent | None, provider: str | 
 
 
 def _of(manager, agent: Agent | None, provider: str | None):
-    rows = manager.filter(agent=agent) if agent else manager.all()
+    rows = manager.filter(agent__active=True, **({"agent": agent} if agent else {}))
     return rows.filter(agent__provider=provider) if provider else rows
 
 
@@ -107,6 +108,8 @@ def _ids_by_shift(through, target: str, agent: Agent | None, provider: str | Non
         rows = rows.filter(shift__agents=agent)
         if target == "agent":
             rows = rows.filter(agent=agent)
+    if target == "agent":
+        rows = rows.filter(agent__active=True)
     if provider:
         rows = rows.filter(**{f"{target}__provider": provider})
     ids = defaultdict(list)

@@ -2,7 +2,7 @@
 
 import logging
 import socket
-from datetime import datetime
+from datetime import date, datetime
 
 from celery import shared_task
 from django.utils import timezone
@@ -12,6 +12,7 @@ from integrations.providers import default_provider
 from .reconcile import dispatch
 from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
+from .reports.calls_handled import calls_handled_refresh, nightly_window
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +45,12 @@ def dispatch_boundaries() -> list[str]:
         reconcile_schedule.apply_async(kwargs={"boundary": at.isoformat(), "trigger": "boundary"}, eta=at)
 
     return [at.isoformat() for at in dispatch.dispatch(timezone.now(), enqueue)]
+
+
+@shared_task
+def refresh_calls_handled(first: str | None = None, last: str | None = None) -> dict:
+    """Store the calls each agent handled per day over [first, last] (ISO dates; default: the nightly window)."""
+    default_first, default_last = nightly_window(timezone.now())
+    first_day = date.fromisoformat(first) if first else default_first
+    last_day = date.fromisoformat(last) if last else default_last
+    return calls_handled_refresh(first=first_day, last=last_day).as_json()

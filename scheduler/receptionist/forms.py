@@ -6,6 +6,7 @@ from django import forms
 
 from queues.models import Agent, DndStatus, Override, QueueMembership
 
+PROVIDER_ID_LENGTH = Agent._meta.get_field("provider_id").max_length
 DURATIONS = [
     ("", "until my schedule changes"),
     ("30", "for 30 minutes"),
@@ -16,7 +17,8 @@ DURATIONS = [
 
 
 class AgentActionForm(forms.Form):
-    agent = forms.CharField(widget=forms.HiddenInput)  # the acting agent's provider id, checked against the login
+    # The acting agent's provider id, checked against the login.
+    agent = forms.CharField(widget=forms.HiddenInput, max_length=PROVIDER_ID_LENGTH)
     duration = forms.TypedChoiceField(choices=DURATIONS, required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, agent: Agent, **kwargs):
@@ -30,7 +32,7 @@ class AgentActionForm(forms.Form):
 
 
 class ToggleForm(AgentActionForm):
-    queue = forms.CharField(widget=forms.HiddenInput)
+    queue = forms.CharField(widget=forms.HiddenInput, max_length=PROVIDER_ID_LENGTH)
     accept = forms.TypedChoiceField(choices=[("on", "Take calls"), ("off", "Stop taking calls")], coerce="on".__eq__)
 
     def clean_queue(self):
@@ -57,7 +59,7 @@ class AwayForm(AgentActionForm):
 
 
 class CancelForm(forms.Form):
-    agent = forms.CharField(widget=forms.HiddenInput)
+    agent = forms.CharField(widget=forms.HiddenInput, max_length=PROVIDER_ID_LENGTH)
     override = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, agent: Agent, **kwargs):

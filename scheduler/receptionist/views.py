@@ -2,10 +2,14 @@
 
 Thin: each view checks that the login acts for its own agent, validates the form and calls one
 function of scheduler.receptionist.selectors or scheduler.reconcile.overrides. Outcomes come back
-as messages after a redirect.
+as messages after a redirect. Every change, and every refused attempt, writes an audit row, so a
+login may post only CHANGES_PER_MINUTE of them a minute; past that the answer is 429 and nothing is written.
 """
 
 import logging
+import unicodedata
+from datetime import timedelta
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +27,22 @@ from .selectors import my_queues
 log = logging.getLogger(__name__)
 
 REFUSED = "refused: not the user's own agent"
+CHANGES_PER_MINUTE = 20  # far above a person's pace, far below a script's
+QUOTED_LENGTH = 40  # of a posted value quoted in an audit row
+
+
+def bounded(view):
+    """Answer 429 and write nothing once the login has made CHANGES_PER_MINUTE audited posts in the last minute."""
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        since = timezone.now() - timedelta(minutes=1)
+        if AuditEntry.objects.filter(actor=request.user, created_at__gte=since).count() >= CHANGES_PER_MINUTE:
+            log.warning("user %s posted more than %s changes in a minute", request.user.pk, CHANGES_PER_MINUTE)
+            return render(request, "queues/slow_down.html", {"limit": CHANGES_PER_MINUTE}, status=429)
+        return view(request, *args, **kwargs)
+
+    return check
 
 
 @login_required
@@ -37,6 +57,7 @@ def my_queues_page(request):
 
 @login_required
 @require_POST
+@bounded
 def toggle(request):
     agent, refused = _acting_agent(request)
     if refused:
@@ -63,6 +84,7 @@ def toggle(request):
 
 @login_required
 @require_POST
+@bounded
 def away(request):
     agent, refused = _acting_agent(request)
     if refused:
@@ -88,6 +110,7 @@ def away(request):
 
 @login_required
 @require_POST
+@bounded
 def cancel(request):
     agent, refused = _acting_agent(request)
     if refused:
@@ -104,7 +127,7 @@ def cancel(request):
 
 
 def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user).first()
+    return Agent.objects.filter(user=user, active=True).first()
 
 
 def _acting_agent(request):
@@ -116,7 +139,7 @@ def _acting_agent(request):
     if posted != agent.provider_id:
         target = Agent.objects.filter(provider_id=posted).first()
         queue = CallQueue.objects.filter(provider_id=request.POST.get("queue", "")).first()
-        return None, _forbidden(request, target, queue, what=f"act for agent {posted!r}")
+        return None, _forbidden(request, target, queue, what=f"act for agent {_printable(posted)!r}")
     return agent, None
 
 
@@ -129,13 +152,19 @@ def _forbidden(request, target: Agent | None, queue: CallQueue | None, *, what: 
         agent=target,
         queue=queue,
         field=AuditField.DND if queue is None else AuditField.QUEUE_CALLS,
-        new_value=str(request.POST.get("accept") or request.POST.get("status") or "")[:40],
+        new_value=_printable(request.POST.get("accept") or request.POST.get("status") or ""),
         outcome=AuditEntry.Outcome.SKIPPED,
         error_code="403",
         error_message=f"{request.user.get_username()} tried to {what}"[:500],
         api_call=f"POST {request.path}",
     )
     return render(request, "queues/forbidden.html", status=403)
+
+
+def _printable(value: str) -> str:
+    """A posted value fit for an audit row: control and invisible characters dropped, at most QUOTED_LENGTH long."""
+    printable = "".join(c for c in value if unicodedata.category(c)[0] != "C")
+    return printable if len(printable) <= QUOTED_LENGTH else printable[: QUOTED_LENGTH - 1] + "…"
 
 
 def _report(request, outcome):

@@ -120,17 +120,26 @@ def adherence_report(
     snapshot = schedule_snapshot(
         start=datetime.combine(first, time(), tz), end=datetime.combine(last + timedelta(days=1), time(), tz)
     )
-    mapping = dict(
-        ProviderIdentity.objects.filter(provider=ProviderName.RINGOSTAT, kind=IdentityKind.EMPLOYEE).values_list(
-            "external_id", "agent__provider_id"
-        )
-    )
+    mapping = ringostat_employees()
     names = dict(Agent.objects.filter(provider_id__in=mapping.values()).values_list("provider_id", "name"))
     calls = None
     if with_calls:
-        ringcentral = Agent.objects.filter(provider=ProviderName.RINGCENTRAL, provider_id__in=mapping.values())
-        agent_ids = sorted(ringcentral.values_list("provider_id", flat=True))
+        agent_ids = sorted(call_log_agents(mapping).values_list("provider_id", flat=True))
         calls = handled_per_day(first=first, last=last, tz=tz, agent_ids=agent_ids, provider=call_provider)
     return adherence_table(
         snapshot=snapshot, reports=reports, employee_agents=mapping, agent_names=names, tz=tz, calls=calls
     )
+
+
+def ringostat_employees() -> dict[str, str]:
+    """Ringostat employee (as its report spells the name) -> agent provider id, from explicit provider identities."""
+    return dict(
+        ProviderIdentity.objects.filter(provider=ProviderName.RINGOSTAT, kind=IdentityKind.EMPLOYEE).values_list(
+            "external_id", "agent__provider_id"
+        )
+    )
+
+
+def call_log_agents(mapping: dict[str, str]):
+    """The RingCentral agents of the report, whose call log gives the calls they handled."""
+    return Agent.objects.filter(provider=ProviderName.RINGCENTRAL, provider_id__in=mapping.values())

@@ -64,7 +64,7 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
     accept, scheduled = state.accept, desired_state(snapshot.schedule_only(), at).accept
     stored = Override.objects.in_bulk([o.override_id for o in state.held.values() if o.queue_id])
     holds = {k: stored[o.override_id] for k, o in state.held.items() if o.override_id in stored}
-    memberships = QueueMembership.objects.select_related(*_agent_paths("agent"))
+    memberships = QueueMembership.objects.filter(agent__active=True).select_related(*_agent_paths("agent"))
     by_pair = {(m.queue.provider_id, m.agent.provider_id): m for m in memberships.select_related("queue")}
     wanted_agent_ids = {a for (_, a) in accept} - {a for (_, a) in by_pair}
     agents = Agent.objects.select_related(*_agent_paths("")[1:])

@@ -136,7 +136,7 @@ def _shown(value) -> str:
 class HoldForm(forms.Form):
     """An override: a queue's take-calls flag, or Do Not Disturb, held against the schedule."""
 
-    agent = forms.ModelChoiceField(Agent.objects.all())
+    agent = forms.ModelChoiceField(Agent.objects.filter(active=True))
     queue = forms.ModelChoiceField(
         CallQueue.objects.all(), required=False, help_text="Empty to hold the agent's Do Not Disturb instead."
     )

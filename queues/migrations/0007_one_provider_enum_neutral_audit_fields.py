@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queues', '0005_audit_append_only'),
+        ('queues', '0006_agent_active'),
     ]
 
     operations = [
