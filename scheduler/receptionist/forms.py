@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from django import forms
 
+from integrations.base import ProviderName
 from queues.models import Agent, DndStatus, Override, QueueMembership
 
 PROVIDER_ID_LENGTH = Agent._meta.get_field("provider_id").max_length
@@ -30,6 +31,10 @@ class AgentActionForm(forms.Form):
         minutes = self.cleaned_data.get("duration")
         return at + timedelta(minutes=minutes) if minutes else None
 
+    def hold(self) -> dict:
+        """What to hold, as place_override's keyword arguments."""
+        raise NotImplementedError
+
 
 class ToggleForm(AgentActionForm):
     queue = forms.CharField(widget=forms.HiddenInput, max_length=PROVIDER_ID_LENGTH)
@@ -46,16 +51,22 @@ class ToggleForm(AgentActionForm):
             raise forms.ValidationError(f"you are not a member of queue {queue_id}; pick one of the queues listed.")
         if not membership.queue.editable_member_status:
             raise forms.ValidationError(
-                f"{membership.queue.name} does not let its members change their own status at RingCentral; "
-                "ask a supervisor to change it for you."
+                f"{membership.queue.name} does not let its members change their own status at "
+                f"{ProviderName(membership.queue.provider).label}; ask a supervisor to change it for you."
             )
         return membership.queue
+
+    def hold(self) -> dict:
+        return {"queue": self.cleaned_data["queue"], "accept": self.cleaned_data["accept"]}
 
 
 class AwayForm(AgentActionForm):
     status = forms.ChoiceField(
         choices=[(DndStatus.DO_NOT_ACCEPT_DEPARTMENT_CALLS, "Step away"), (DndStatus.TAKE_ALL_CALLS, "I'm back")]
     )
+
+    def hold(self) -> dict:
+        return {"dnd_status": self.cleaned_data["status"]}
 
 
 class CancelForm(forms.Form):

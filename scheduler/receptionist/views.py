@@ -21,7 +21,7 @@ from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, AuditField, CallQueue
 from scheduler.reconcile.overrides import cancel_override, place_override
 
-from .forms import DURATIONS, AwayForm, CancelForm, ToggleForm
+from .forms import DURATIONS, AgentActionForm, AwayForm, CancelForm, ToggleForm
 from .selectors import my_queues
 
 log = logging.getLogger(__name__)
@@ -59,50 +59,28 @@ def my_queues_page(request):
 @require_POST
 @bounded
 def toggle(request):
-    agent, refused = _acting_agent(request)
-    if refused:
-        return refused
-    form = ToggleForm(request.POST, agent=agent)
-    if form.is_valid():
-        data, at = form.cleaned_data, timezone.now()
-        _report(
-            request,
-            place_override(
-                agent=agent,
-                actor=request.user,
-                queue=data["queue"],
-                accept=data["accept"],
-                until=form.until(at),
-                provider=default_provider(),
-                at=at,
-            ),
-        )
-    else:
-        _form_errors(request, form)
-    return redirect("queues:my_queues")
+    return _hold(request, ToggleForm)
 
 
 @login_required
 @require_POST
 @bounded
 def away(request):
+    return _hold(request, AwayForm)
+
+
+def _hold(request, form_class: type[AgentActionForm]):
+    """Place the hold the form describes for her own agent, then back to her page."""
     agent, refused = _acting_agent(request)
     if refused:
         return refused
-    form = AwayForm(request.POST, agent=agent)
+    form = form_class(request.POST, agent=agent)
     if form.is_valid():
         at = timezone.now()
-        _report(
-            request,
-            place_override(
-                agent=agent,
-                actor=request.user,
-                dnd_status=form.cleaned_data["status"],
-                until=form.until(at),
-                provider=default_provider(),
-                at=at,
-            ),
+        hold = place_override(
+            agent=agent, actor=request.user, until=form.until(at), provider=default_provider(), at=at, **form.hold()
         )
+        _report(request, hold)
     else:
         _form_errors(request, form)
     return redirect("queues:my_queues")
