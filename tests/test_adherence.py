@@ -19,8 +19,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from integrations.base import ProviderName
-from integrations.models import IdentityKind, ProviderIdentity
+from integrations.models import ProviderIdentity
 from integrations.ringostat.client import RingostatClient
 from queues.models import Agent
 from scheduler.models import TimeOff
@@ -28,6 +27,7 @@ from scheduler.reports.adherence import adherence_report
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 from tests.support.emulators import RingostatProcess
+from tests.support.personas import map_to_ringostat
 
 MONDAY, SUNDAY = date(2026, 11, 23), date(2026, 11, 29)
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"
@@ -53,18 +53,8 @@ def ringostat():
 
 @pytest.fixture
 def demo(db, ringostat, settings):
-    settings.RINGOSTAT_API_URL = ringostat.rpc_url
-    settings.RINGOSTAT_AUTH_KEY = "emulator-ringostat-key"
-    settings.RINGOSTAT_PROJECT_ID = 68861
-    settings.RINGOSTAT_TIMEZONE = "America/New_York"
     import_schedule(read_schedule_file(DEMO_SCHEDULE))
-    for agent_id, employee in [(JAMES, "James Smith"), (MARIA, "Maria Lopez"), (OLENA, "Olena Kovalenko")]:
-        ProviderIdentity.objects.create(
-            agent=Agent.objects.get(provider_id=agent_id),
-            provider=ProviderName.RINGOSTAT,
-            kind=IdentityKind.EMPLOYEE,
-            external_id=employee,
-        )
+    map_to_ringostat(ringostat, settings)
 
 
 def table(report):

@@ -7,14 +7,12 @@ import pytest
 import time_machine
 from django_celery_beat.models import PeriodicTask
 
-from integrations.base import ProviderName
-from integrations.models import IdentityKind, ProviderIdentity
-from queues.models import Agent
 from scheduler.celery import app
 from scheduler.models import CallsHandled
 from scheduler.periodic import ensure_periodic_tasks
 from scheduler.tasks import refresh_calls_handled
 from tests.support.emulators import RingostatProcess
+from tests.support.personas import map_to_ringostat
 
 MONDAY, TUESDAY = date(2026, 11, 23), date(2026, 11, 24)
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"
@@ -36,15 +34,7 @@ def ringostat():
 @pytest.fixture
 def rc(demo_emulator, ringostat, point_app_at, settings):
     """RingCentral with three calls in its log, Ringostat's demo week, and the agents mapped to its employees."""
-    settings.RINGOSTAT_API_URL, settings.RINGOSTAT_AUTH_KEY = ringostat.rpc_url, "emulator-ringostat-key"
-    settings.RINGOSTAT_PROJECT_ID, settings.RINGOSTAT_TIMEZONE = 68861, "America/New_York"
-    for agent_id, employee in [(JAMES, "James Smith"), (MARIA, "Maria Lopez"), (OLENA, "Olena Kovalenko")]:
-        ProviderIdentity.objects.create(
-            agent=Agent.objects.get(provider_id=agent_id),
-            provider=ProviderName.RINGOSTAT,
-            kind=IdentityKind.EMPLOYEE,
-            external_id=employee,
-        )
+    map_to_ringostat(ringostat, settings)
     demo_emulator.add_call_log(CALLS)
     point_app_at(demo_emulator)
     demo_emulator.clear_requests()

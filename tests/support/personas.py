@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 
+from integrations.base import ProviderName
+from integrations.models import IdentityKind, ProviderIdentity
 from queues.models import Agent
 from scheduler.roles import SUPERVISOR
 from scheduler.schedule.importer import import_schedule
@@ -45,3 +47,20 @@ def link_receptionist(provider_id: str, username: str) -> AbstractBaseUser:
     agent.user = get_user_model().objects.create_user(username, password=RECEPTIONIST_PASSWORD)
     agent.save()
     return agent.user
+
+
+def map_to_ringostat(ringostat, settings) -> None:
+    """Point the settings at a Ringostat emulator and map the demo's three agents to its employees."""
+    settings.RINGOSTAT_API_URL, settings.RINGOSTAT_AUTH_KEY = ringostat.rpc_url, "emulator-ringostat-key"
+    settings.RINGOSTAT_PROJECT_ID, settings.RINGOSTAT_TIMEZONE = 68861, "America/New_York"
+    for agent_id, employee in [
+        ("111111111", "James Smith"),
+        ("222222222", "Maria Lopez"),
+        ("333333333", "Olena Kovalenko"),
+    ]:
+        ProviderIdentity.objects.create(
+            agent=Agent.objects.get(provider_id=agent_id),
+            provider=ProviderName.RINGOSTAT,
+            kind=IdentityKind.EMPLOYEE,
+            external_id=employee,
+        )
