@@ -22,6 +22,15 @@ class DndStatus(models.TextChoices):
     DO_NOT_ACCEPT_ANY_CALLS = "DoNotAcceptAnyCalls", "Do not accept any calls"
 
 
+# The DnD statuses that let queue calls through; TakeDepartmentCallsOnly is legacy but still seen.
+LETS_QUEUE_CALLS_THROUGH = frozenset({DndStatus.TAKE_ALL_CALLS, "TakeDepartmentCallsOnly"})
+
+
+def queue_calls_reach(dnd_status: str | None) -> bool | None:
+    """Whether queue calls reach an agent whose DnD is this; None when her DnD is unknown."""
+    return None if not dnd_status else dnd_status in LETS_QUEUE_CALLS_THROUGH
+
+
 # What an agent may be set to when off shift (TakeAllCalls would be no change at all).
 OFF_SHIFT_DND_CHOICES = [c for c in DndStatus.choices if c[0] != DndStatus.TAKE_ALL_CALLS]
 

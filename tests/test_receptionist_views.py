@@ -154,6 +154,16 @@ def test_step_away_and_back(tuesday_morning, james, rc):
     assert rc.read_dnd([JAMES]) == {JAMES: "TakeAllCalls"}
 
 
+def test_stepped_away_no_queue_shows_a_green_taking_calls_badge(tuesday_morning, james, rc):
+    before = james.get("/").content.decode()
+    assert '<span class="badge on">Taking calls</span>' in before and "Stepped away" not in before
+    away = james.post("/away/", {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls"}, follow=True).content.decode()
+    assert rc.read_queue_presence(SUPPORT)[JAMES] is True  # the queue switch itself is still on
+    assert '<span class="badge on">Taking calls</span>' not in away
+    assert '<span class="badge off">Stepped away</span>' in away
+    assert "Stepped away: no queue calls reach you." in away
+
+
 def test_cancel_my_override(tuesday_morning, james, rc):
     james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off"})
     override = Override.objects.get()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
-from queues.models import Agent, CallQueue, Override, QueueMembership
+from queues.models import Agent, CallQueue, Override, QueueMembership, queue_calls_reach
 from scheduler.selectors import agent_plan
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,11 @@ class MyQueues:
     dnd_scheduled: str | None
     dnd_override: Override | None
     live_problem: str = ""  # why the page shows last known state instead of live state
+
+    @property
+    def stepped_away(self) -> bool:
+        """Her DnD keeps queue calls away, whatever each queue's own switch says."""
+        return queue_calls_reach(self.dnd.value and str(self.dnd.value)) is False
 
 
 def my_queues(
