@@ -60,7 +60,7 @@ class MyQueues:
     @property
     def stepped_away(self) -> bool:
         """Her DnD keeps queue calls away, whatever each queue's own switch says."""
-        return queue_calls_reach(self.dnd.value and str(self.dnd.value)) is False
+        return queue_calls_reach(str(self.dnd.value) if self.dnd.value else None) is False
 
 
 def my_queues(
