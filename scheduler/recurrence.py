@@ -26,8 +26,8 @@ def zone(name: str) -> ZoneInfo:
     """The IANA zone called `name`; ValueError with a hint if there is none."""
     try:
         return _zone(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"unknown timezone {name!r}: use an IANA name such as Europe/Kyiv") from None
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a name too long for a file
+        raise ValueError(f"unknown timezone {_brief(str(name), 40)}: use an IANA name such as Europe/Kyiv") from None
 
 
 @cache
