@@ -78,6 +78,15 @@ def test_a_very_long_value_is_quoted_briefly(admin_client):
     assert len(shown) < 200
 
 
+@pytest.mark.parametrize("zone, until", [("Etc/GMT%2B12", "9999-12-31 23:59"), ("Etc/GMT-14", "0001-01-01 00:00")])
+def test_a_hold_until_past_the_calendar_is_a_form_error(admin_client, zone, until):
+    agent = Agent.objects.get(provider_id="111111111")
+    form = {"agent": agent.pk, "dnd_status": "TakeAllCalls", "until": until}
+    response = admin_client.post(f"/admin/scheduler/supervision/hold/?tz={zone}", form)
+    assert response.status_code == 200
+    assert "choose a time in the next few years" in response.context["form"].errors["until"][0]
+
+
 # ---------------------------------------------------------------------------- the TimeOff form
 
 TIME_OFF_ADD = "/admin/scheduler/timeoff/add/"
