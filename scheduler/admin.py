@@ -14,7 +14,7 @@ from . import recurrence
 from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
-from .roster_import import ShiftResource
+from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
 from .supervisor import overrides_admin  # noqa: F401 - registers the override list and its cancel action
 from .supervisor import views as admin_views
 
@@ -51,6 +51,8 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     form = ShiftForm
     resource_classes = [ShiftResource]
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
     list_display = ["name", "timezone", "start_time", "end_time", "days", "rrule", "valid_from", "valid_until"]
     list_filter = ["timezone", "queues", "valid_until"]
     search_fields = ["name", "queues__name", "queues__provider_id", "agents__name", "agents__provider_id"]
@@ -81,17 +83,28 @@ class TimeOffForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            tz = recurrence.zone(self.instance.timezone)
+            try:
+                tz = recurrence.zone(self.instance.timezone)
+            except ValueError:  # a zone this system no longer knows: show UTC; saving asks for a zone
+                tz = recurrence.zone("UTC")
             for name in ("start", "end"):
                 self.initial[name] = getattr(self.instance, name).astimezone(tz).replace(tzinfo=None)
 
     def clean(self):
         data = super().clean()
-        if "timezone" in data:
+        if "timezone" not in data:
+            return data
+        try:
             tz = recurrence.zone(data["timezone"])
-            for name in ("start", "end"):
-                if data.get(name):  # parsed as a wall time in UTC: reinterpret it in the chosen zone
+        except ValueError as error:
+            self.add_error("timezone", str(error))
+            return data
+        for name in ("start", "end"):
+            if data.get(name):  # parsed as a wall time in UTC: reinterpret it in the chosen zone
+                try:
                     data[name] = recurrence.to_utc(data[name].date(), data[name].time(), tz)
+                except OverflowError:
+                    self.add_error(name, f"{data[name]:%Y-%m-%d %H:%M} in {tz.key} is outside the calendar in UTC")
         return data
 
 

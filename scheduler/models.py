@@ -78,7 +78,7 @@ class Shift(models.Model):
                 errors["dtstart"] = "a recurrence rule needs the date it starts from (dtstart)"
             else:
                 try:
-                    recurrence.parse_rrule(self.rrule, self.dtstart)
+                    recurrence.validate_rrule(self.rrule, self.dtstart)
                 except ValueError as error:
                     errors["rrule"] = str(error)
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:

@@ -13,9 +13,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule
-
-from .recurrence import Occurrence, occurrence_span
+from .recurrence import Occurrence, Recurrence, occurrence_span
 
 TAKE_ALL_CALLS = "TakeAllCalls"
 MANUAL_OVERRIDE = "manual override"
@@ -33,31 +31,36 @@ class ShiftRule:
     queue_ids: tuple[str, ...]
     agent_ids: tuple[str, ...]
     weekdays: frozenset[int] | None = None  # Monday = 0; None when `rule` picks the days
-    rule: rrule | None = None  # over local dates
+    rule: Recurrence | None = None  # over local dates
     valid_from: date | None = None
     valid_until: date | None = None
 
-    def runs_on(self, day: date) -> bool:
-        """Whether an occurrence starts on local date `day`."""
-        if (self.valid_from and day < self.valid_from) or (self.valid_until and day > self.valid_until):
-            return False
-        if self.rule is None:
-            assert self.weekdays is not None  # a shift without a rule names its weekdays
-            return day.weekday() in self.weekdays
-        midnight = datetime.combine(day, time())
-        found = self.rule.after(midnight, inc=True)
-        return found is not None and found.date() == day
+    @property
+    def problem(self) -> str:
+        """Why the shift can never run (a stored rule that no longer passes the checks), or ''."""
+        return (
+            f"shift {self.name!r}: {self.rule.problem}; it is left out of the plan"
+            if self.rule and self.rule.problem
+            else ""
+        )
+
+    def days(self, first: date, last: date) -> list[date]:
+        """The local dates in [first, last] an occurrence starts on; the rule's walk is bounded by the window."""
+        low = max(first, self.valid_from) if self.valid_from else first
+        high = min(last, self.valid_until) if self.valid_until else last
+        if self.rule is not None:
+            return self.rule.dates(low, high)
+        assert self.weekdays is not None  # a shift without a rule names its weekdays
+        span = (high - low).days + 1
+        return [d for d in (low + ONE_DAY * i for i in range(span)) if d.weekday() in self.weekdays]
 
     def occurrences(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
         """Occurrences overlapping [start, end), in order. Empty DST-squeezed occurrences are skipped."""
-        day = start.astimezone(self.tz).date() - ONE_DAY  # yesterday's overnight occurrence may still run
-        last = end.astimezone(self.tz).date()
-        while day <= last:
-            if self.runs_on(day):
-                occ_start, occ_end = occurrence_span(day, self.start, self.end, self.tz)
-                if occ_start < occ_end and occ_start < end and occ_end > start:
-                    yield Occurrence(occ_start, occ_end, day)
-            day += ONE_DAY
+        first = start.astimezone(self.tz).date() - ONE_DAY  # yesterday's overnight occurrence may still run
+        for day in self.days(first, end.astimezone(self.tz).date()):
+            occ_start, occ_end = occurrence_span(day, self.start, self.end, self.tz)
+            if occ_start < occ_end and occ_start < end and occ_end > start:
+                yield Occurrence(occ_start, occ_end, day)
 
     def active_at(self, at: datetime) -> bool:
         """Whether an occurrence covers `at` ([start, end) in the shift's own zone)."""
@@ -101,6 +104,11 @@ class Snapshot:
     def schedule_only(self) -> "Snapshot":
         """The bare schedule, as if no one held anything."""
         return replace(self, overrides=())
+
+    @cached_property
+    def problems(self) -> tuple[str, ...]:
+        """Shifts left out of the plan because their stored rule can never run, in words."""
+        return tuple(s.problem for s in self.shifts if s.problem)
 
     @cached_property
     def managed_pairs(self) -> frozenset[tuple[str, str]]:

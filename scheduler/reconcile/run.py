@@ -79,7 +79,7 @@ def reconcile(
         wanted = {t: v for t, v in wanted.items() if t in changed}
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
-    result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
+    result = Result(None, at, problems=list(snapshot.problems), fields={k: n for k, (_, n) in provider.calls.items()})
     actual = read_actual(provider, wanted, result.problems)
     found = diff(wanted, actual, directory.slots(actual), held=held_targets(state), why=_why(snapshot, at))
     result.changes = found.changes

@@ -162,7 +162,11 @@ class HoldForm(forms.Form):
             self.add_error("queue", "choose a queue to hold, or a DnD status below")
         if data.get("until"):  # typed as a wall time in the viewer's zone
             local = data["until"]
-            data["until"] = recurrence.to_utc(local.date(), local.time(), self.tz)
+            try:
+                data["until"] = recurrence.to_utc(local.date(), local.time(), self.tz)
+            except OverflowError:  # past year 9999 or before year 1 in UTC
+                self.add_error("until", "choose a time in the next few years, or leave it empty for the next boundary")
+                return data
             if data["until"] <= timezone.now():
                 self.add_error("until", "choose a time in the future, or leave it empty for the next boundary")
         return data

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(state.as_json()))
         else:
             self.stdout.write(self.table(state.as_json()))
+        for problem in snapshot.problems:
+            self.stderr.write(f"problem: {problem}")
 
     def table(self, plan: dict) -> str:
         """Queues with their agents marked on/off, then DnD, by name."""
