@@ -170,3 +170,9 @@ def agent_plan(agent: Agent, *, start: datetime, end: datetime) -> AgentPlan:
         transitions.setdefault(off.start, "your time off starts")
         transitions.setdefault(off.end, "your time off ends")
     return AgentPlan(agent.provider_id, snapshot, transitions)
+
+
+def schedule_zones() -> list[str]:
+    """The zones the shifts are written in, the most used first; the server's zone when there are none."""
+    used = Counter(Shift.objects.values_list("timezone", flat=True))
+    return [name for name, _ in used.most_common()] or [settings.TIME_ZONE]

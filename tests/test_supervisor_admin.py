@@ -84,9 +84,19 @@ def test_the_timeline_shows_bars_and_gaps_in_the_viewers_zone(bob, client):
     assert client.session["callrota_tz"] == "America/New_York"  # remembered for the next page
 
 
-def test_a_bad_timezone_is_named_and_utc_shown(bob, client):
+def test_a_bad_timezone_is_named_and_the_schedules_zone_shown(bob, client):
     response = client.get("/admin/scheduler/supervision/timeline/?tz=Mars/Olympus", follow=True)
-    assert "Timezone: unknown timezone" in response.content.decode() and response.context["tz"].key == "UTC"
+    page = response.content.decode()
+    assert "Timezone: unknown timezone" in page and "Showing America/New_York" in page
+    assert response.context["tz"].key == "America/New_York"  # most demo shifts are New York's
+
+
+def test_the_pages_open_in_the_schedules_zone_and_offer_every_zone(bob, client):
+    response = client.get("/admin/scheduler/supervision/coverage/")
+    assert response.context["tz"].key == "America/New_York"
+    zones = response.context["zones"]
+    assert zones[:2] == ["America/New_York", "Europe/Kyiv"] and "Asia/Tokyo" in zones and "UTC" in zones
+    assert len(zones) == len(set(zones)) > 400
 
 
 @time_machine.travel(NOW, tick=False)

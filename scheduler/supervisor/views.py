@@ -5,6 +5,7 @@ Registered by `SupervisionAdmin.get_urls` (scheduler/admin.py), so they live und
 """
 
 from datetime import timedelta
+from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import messages
@@ -25,7 +26,7 @@ from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.exporter import dump_schedule, export_document
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import ScheduleFormatError, parse_schedule
-from scheduler.selectors import schedule_snapshot
+from scheduler.selectors import schedule_snapshot, schedule_zones
 
 from .board import now_board
 from .coverage import coverage_report
@@ -38,20 +39,23 @@ PREVIEW_HOURS = 24
 
 
 def viewer_zone(request):
-    """The viewer's chosen zone: ?tz= (remembered in the session), else the last choice, else UTC."""
-    name = request.GET.get("tz") or request.session.get(TZ_SESSION_KEY) or "UTC"
+    """The viewer's chosen zone: ?tz= (remembered in the session), else the last choice, else the schedule's own."""
+    default = schedule_zones()[0]
+    name = request.GET.get("tz") or request.session.get(TZ_SESSION_KEY) or default
     try:
         tz = recurrence.zone(name)
     except ValueError as error:
-        messages.error(request, f"Timezone: {error}. Showing UTC.")
-        tz = recurrence.zone("UTC")
+        messages.error(request, f"Timezone: {error}. Showing {default}.")
+        tz = recurrence.zone(default)
     request.session[TZ_SESSION_KEY] = str(tz)
     return tz
 
 
 def _page(request, model_admin, template, title, **context):
     base = model_admin.admin_site.each_context(request)
-    base.update(title=title, opts=model_admin.model._meta, tz=context.pop("tz", None), **context)
+    zones = schedule_zones()  # the schedule's zones first in the picker, then every other IANA zone
+    zones += sorted(available_timezones() - set(zones))
+    base.update(title=title, opts=model_admin.model._meta, tz=context.pop("tz", None), zones=zones, **context)
     return TemplateResponse(request, f"admin/scheduler/{template}", base)
 
 
