@@ -18,6 +18,7 @@ from django.db import connection
 
 from queues.models import Agent, CallQueue
 from scheduler.models import Shift, TimeOff
+from scheduler.schedule import importer
 from scheduler.schedule.exporter import dump_schedule
 from scheduler.schedule.parse import MAX_MESSAGE, MAX_NODES, ScheduleFormatError, parse_schedule
 from tests.hostile.schedules.corpus import GOOD, GOOD_JSON, HOSTILE
@@ -172,3 +173,20 @@ def test_an_exported_schedule_writes_a_value_used_twice_twice_so_it_reads_back()
     text = dump_schedule(document)
     assert "&" not in text and "*" not in text
     assert [s.name for s in parse_schedule(text).shifts] == ["Mornings", "Twin"]
+
+
+def _shifts_on_one_agent(count: int) -> str:
+    shifts = "".join(
+        f"  - {{name: S{i}, queues: [q1], agents: [a1], days: [mon], start: '08:00', end: '12:00'}}\n"
+        for i in range(count)
+    )
+    return GOOD.split("shifts:")[0] + "shifts:\n" + shifts
+
+
+def test_the_overlap_check_compares_a_bounded_number_of_pairs_and_says_when_it_stops(db, monkeypatch):
+    monkeypatch.setattr(importer, "OVERLAP_PAIRS", 3)
+    warnings = importer.import_schedule(parse_schedule(_shifts_on_one_agent(4)), dry_run=True).warnings
+    assert [w.split(" at overlapping")[0] for w in warnings[:3]] == [
+        f"shifts[{i}]: agent a1 is also on 'S0' for queue q1" for i in (1, 2, 3)
+    ]
+    assert warnings[3:] == ["the overlap check stopped after 3 pairs of shifts"]
