@@ -253,7 +253,7 @@ def _overlap_warnings(shifts: Sequence[ShiftEntry]) -> list[str]:
     rather than let a file of thousands of shifts on one agent take hours.
     """
     occurrences = _Occurrences()
-    warnings = []
+    warnings: list[str] = []
     checked = 0
     for agent_id, entries in sorted(_shifts_by_agent(shifts).items()):
         for first, second in combinations(entries, 2):

@@ -15,7 +15,6 @@ import codecs
 import json
 import re
 import reprlib
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -60,7 +59,8 @@ MAX_DIGITS = 18  # an unquoted number: ids and counts, never more than a 64-bit 
 MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2199, 12, 31)
 MAX_MESSAGE = 300  # characters; a message that quotes more is cut
 MAX_MESSAGES = 100  # the rest are counted, not listed
-ALLOWED_CONTROLS = "\t\n\r"
+# C0 and C1 controls but tab and line ends, DEL, and half surrogate pairs (a JSON or YAML escape can make one)
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _brief = reprlib.Repr()  # Python 3.11's Repr takes no arguments
 _brief.maxstring = _brief.maxother = 40
@@ -137,9 +137,11 @@ def _plain_text(value: str) -> str:
     """Text a database column takes: not too long, no control characters, no half surrogate pairs."""
     if len(value) > MAX_TEXT:
         raise ValueError(f"is {len(value):,} characters long; the limit is {MAX_TEXT}")
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs") and char not in ALLOWED_CONTROLS:
-            raise ValueError(f"{brief(value)} contains the character U+{ord(char):04X}, which is not text: remove it")
+    odd = _NOT_TEXT.search(value)
+    if odd:
+        raise ValueError(
+            f"{brief(value)} contains the character U+{ord(odd.group()):04X}, which is not text: remove it"
+        )
     return value
 
 
@@ -321,8 +323,6 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(0|[1-
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_bounded_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_checked_timestamp)
 
-_CONTROL = re.compile(r"[^\t\n\r\x20-\x7e\xa0-\U0010ffff]")  # C0 and C1 controls, DEL
-
 
 class _Position(Protocol):
     """Where a YAML node or event starts (PyYAML's and libyaml's marks alike)."""
@@ -400,7 +400,7 @@ def parse_schedule(text: str, *, json_only: bool = False, lenient: bool = False)
 
 
 def _check_characters(text: str) -> None:
-    control = _CONTROL.search(text)
+    control = _NOT_TEXT.search(text)
     if control:
         line = text.count("\n", 0, control.start()) + 1
         code = ord(control.group())
@@ -414,8 +414,8 @@ def _load_yaml(text: str) -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.MarkedYAMLError as error:
         raise _Refused(f"the file is not valid YAML: {_at(error.problem_mark)}: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise _Refused(f"the file is not valid YAML: {error}") from None
+    except yaml.YAMLError as error:  # a ReaderError: its first line says which character, not where
+        raise _Refused(f"the file is not valid YAML: {str(error).splitlines()[0]}") from None
 
 
 def _check_events(events: Iterable[yaml.Event]) -> None:
@@ -466,10 +466,11 @@ def _json_float(number: str) -> float:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    mapping = dict(pairs)
-    if len(mapping) < len(pairs):
-        twice = next(key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i]))
-        raise _Refused(f"file: the key {brief(twice)} appears twice in one object")
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _Refused(f"file: the key {brief(key)} appears twice in one object")
+        mapping[key] = value
     return mapping
 
 
