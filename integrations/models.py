@@ -54,12 +54,20 @@ class LiveStatus(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One webhook delivery, stored before anything is done with it; `key` makes a redelivery a no-op."""
+    """One authenticated webhook delivery, stored as received before anything is done with it; `key` makes
+    a redelivery a no-op. A body we cannot read is kept too, with `problem`, for someone to look at."""
 
     provider = models.CharField(max_length=20, choices=EXTERNAL)
-    key = models.CharField(max_length=64, help_text="The event's id, or a hash of its body when it has none.")
-    event_type = models.CharField(max_length=100)
-    payload = models.JSONField()
+    key = models.CharField(
+        max_length=64,
+        help_text="The event's id; a SHA-256 of it when longer than 64 characters; a SHA-256 of the body without one.",
+    )
+    event_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"", help_text="The request body exactly as received.")
+    payload = models.JSONField(null=True, blank=True, help_text="The body as read; empty when it could not be.")
+    problem = models.CharField(
+        max_length=300, blank=True, help_text="Why the body could not be read (answered 400); empty when it could."
+    )
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)

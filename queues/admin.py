@@ -268,11 +268,22 @@ class LiveStatusAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "provider", "event_type", "key", "processed_at", "error"]
-    list_filter = ["provider", "event_type", ("processed_at", admin.EmptyFieldListFilter)]
+    list_display = ["received_at", "provider", "event_type", "key", "processed_at", "problem", "error"]
+    list_filter = [
+        "provider",
+        "event_type",
+        ("processed_at", admin.EmptyFieldListFilter),
+        ("problem", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["key", "event_type"]
-    readonly_fields = ["provider", "key", "event_type", "payload", "received_at", "processed_at", "error"]
+    readonly_fields = ["provider", "key", "event_type", "problem", "received_text", "payload", "received_at",
+                       "processed_at", "error"]  # fmt: skip
     actions = ["process_again"]
+
+    @admin.display(description="body as received")
+    def received_text(self, event):
+        """The raw body as text (its first 10,000 bytes); bytes that are not UTF-8 shown as escapes."""
+        return bytes(event.body[:10_000]).decode("utf-8", errors="backslashreplace")
 
     @admin.action(description="Process the selected events again")
     def process_again(self, request, queryset):

@@ -104,6 +104,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# The largest schedule file import_schedule and the admin's schedule page accept.
+SCHEDULE_FILE_MAX_BYTES = env.int("SCHEDULE_FILE_MAX_BYTES", default=2_000_000)
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 

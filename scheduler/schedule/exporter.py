@@ -85,6 +85,9 @@ def dump_schedule(document: ScheduleDocument) -> str:
 class _Dumper(yaml.SafeDumper):
     """Block mappings with inline lists of ids or days, as in the documented format."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value used twice is written twice: the importer refuses anchors and aliases
+
     def represent_flow_list(self, data: list[Any]) -> yaml.Node:
         return self.represent_sequence(
             "tag:yaml.org,2002:seq", data, flow_style=not any(isinstance(v, dict) for v in data)

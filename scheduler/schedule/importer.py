@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # django-stubs' generic; at run time the class is made per re
     from django.db.models.fields.related_descriptors import ManyRelatedManager
 
 OVERLAP_HORIZON = timedelta(days=35)  # how far ahead the importer looks for overlapping shifts
+OVERLAP_PAIRS = 100_000  # pairs of shifts sharing an agent and a queue it compares at most
 FILE_KEYS = {"provider_id": "id", "start_time": "start", "end_time": "end"}  # model field -> the file's key
 
 Keyed = TypeVar("Keyed", CallQueue, Agent)
@@ -246,37 +247,64 @@ def _save_time_off(prepared: list[tuple[str, TimeOff]], report: ImportReport) ->
 
 
 def _overlap_warnings(shifts: Sequence[ShiftEntry]) -> list[str]:
-    """Warn where one agent is on two overlapping shifts that staff the same queue (allowed, but odd)."""
-    by_pair: defaultdict[tuple[str, str], list[ShiftEntry]] = defaultdict(list)
-    for entry in shifts:
-        for pair in {(q, a) for q in entry.queues for a in entry.agents}:
-            by_pair[pair].append(entry)
-    warned: set[tuple[str, str, str]] = set()
-    warnings = []
-    for (queue_id, agent_id), entries in sorted(by_pair.items()):
+    """Warn where one agent is on two overlapping shifts that staff the same queue (allowed, but odd).
+
+    Advisory, so its cost is capped: after OVERLAP_PAIRS pairs of shifts it stops and says so,
+    rather than let a file of thousands of shifts on one agent take hours.
+    """
+    occurrences = _Occurrences()
+    warnings: list[str] = []
+    checked = 0
+    for agent_id, entries in sorted(_shifts_by_agent(shifts).items()):
         for first, second in combinations(entries, 2):
-            if (first.name, second.name, agent_id) in warned:
+            shared = sorted(set(first.queues) & set(second.queues))
+            if not shared:
                 continue
-            overlap = _first_overlap(first, second)
+            if checked == OVERLAP_PAIRS:
+                return [*warnings, f"the overlap check stopped after {OVERLAP_PAIRS:,} pairs of shifts"]
+            checked += 1
+            overlap = occurrences.first_overlap(first, second)
             if overlap:
-                warned.add((first.name, second.name, agent_id))
                 warnings.append(
-                    f"{second.path}: agent {agent_id} is also on {first.name!r} for queue {queue_id} "
+                    f"{second.path}: agent {agent_id} is also on {first.name!r} for queue {shared[0]} "
                     f"at overlapping times (first at {overlap:%Y-%m-%d %H:%M} UTC)"
                 )
     return warnings
 
 
-def _first_overlap(a: ShiftEntry, b: ShiftEntry) -> datetime | None:
-    starts = [d for d in (a.valid_from, b.valid_from, dj_timezone.now().date()) if d]
-    window_start = datetime.combine(max(starts), time(), tzinfo=UTC)
-    window_end = window_start + OVERLAP_HORIZON
-    spans_a = list(_rule(a).occurrences(window_start, window_end))
-    for occ in _rule(b).occurrences(window_start, window_end):
-        for other in spans_a:
-            if occ.start < other.end and other.start < occ.end:
-                return max(occ.start, other.start)
-    return None
+def _shifts_by_agent(shifts: Sequence[ShiftEntry]) -> dict[str, list[ShiftEntry]]:
+    by_agent: defaultdict[str, list[ShiftEntry]] = defaultdict(list)
+    for entry in shifts:
+        for agent_id in dict.fromkeys(entry.agents):
+            by_agent[agent_id].append(entry)
+    return by_agent
+
+
+class _Occurrences:
+    """Each shift's occurrences in a window, computed once however many pairs it is in."""
+
+    def __init__(self) -> None:
+        self._spans: dict[tuple[str, datetime], list[tuple[datetime, datetime]]] = {}
+
+    def first_overlap(self, a: ShiftEntry, b: ShiftEntry) -> datetime | None:
+        """The first instant both run, within OVERLAP_HORIZON of the later start of the two."""
+        starts = [d for d in (a.valid_from, b.valid_from, dj_timezone.now().date()) if d]
+        window = datetime.combine(max(starts), time(), tzinfo=UTC)
+        first, second = self._of(a, window), self._of(b, window)
+        i = j = 0
+        while i < len(first) and j < len(second):  # both sorted and each without overlaps of its own
+            (a_start, a_end), (b_start, b_end) = first[i], second[j]
+            if a_start < b_end and b_start < a_end:
+                return max(a_start, b_start)
+            i, j = (i + 1, j) if a_end <= b_end else (i, j + 1)
+        return None
+
+    def _of(self, entry: ShiftEntry, window: datetime) -> list[tuple[datetime, datetime]]:
+        key = (entry.name, window)
+        if key not in self._spans:
+            spans = _rule(entry).occurrences(window, window + OVERLAP_HORIZON)
+            self._spans[key] = [(occ.start, occ.end) for occ in spans]
+        return self._spans[key]
 
 
 def _rule(entry: ShiftEntry) -> ShiftRule:

@@ -3,18 +3,27 @@
 Each entry is validated on its own, so one bad entry hides no mistake in another; pydantic's
 errors are reworded into the format's own messages (`shifts[2].end: '25:00' is not a time (HH:MM)`).
 A key with no value (`key:` or `null`) counts as absent, as it always has.
+
+The file comes from outside, so reading it is bounded before anything is built from it: a size cap
+(the SCHEDULE_FILE_MAX_BYTES setting), UTF-8 only, no control characters, no YAML anchors, aliases
+or tags (the billion laughs, `!!python/...`), no duplicate keys, at most MAX_DEPTH levels and
+MAX_NODES values, numbers of at most MAX_DIGITS digits, dates in MIN_DAY..MAX_DAY; every message
+quotes a value briefly (`brief`), so a hostile value cannot flood it.
 """
 
+import codecs
 import json
 import re
-from collections.abc import Callable, Sequence
+import reprlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
+from django.conf import settings
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -31,21 +40,54 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scheduler import recurrence
 
+try:  # libyaml's parser is several times faster than PyYAML's own; both are safe loaders
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
 DEMO_SCHEDULE = Path(__file__).resolve().parent.parent / "demo" / "schedule.yaml"
+
+# A schedule is four levels deep (file > section > entry > list of ids) and a large one holds some
+# tens of thousands of values; the limits leave room for that and no more.
+MAX_DEPTH = 6
+MAX_NODES = 200_000
+MAX_ENTRIES = 5_000  # per section
+MAX_IDS = 1_000  # per list of queues, agents or days
+MAX_TEXT = 500  # characters in one value; the longest column (a recurrence rule) takes 500
+MAX_ZONE = 64  # characters in a timezone's name, as the columns keep it
+MAX_DIGITS = 18  # an unquoted number: ids and counts, never more than a 64-bit integer
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2199, 12, 31)
+MAX_MESSAGE = 300  # characters; a message that quotes more is cut
+MAX_MESSAGES = 100  # the rest are counted, not listed
+# C0 and C1 controls but tab and line ends, DEL, and half surrogate pairs (a JSON or YAML escape can make one)
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+_brief = reprlib.Repr()  # Python 3.11's Repr takes no arguments
+_brief.maxstring = _brief.maxother = 40
+_brief.maxlist = _brief.maxtuple = _brief.maxdict = _brief.maxset = 4
+_brief.maxlevel = 2
+
+
+def brief(value: Any) -> str:
+    """A value from the file as a message quotes it: repr, cut to about 40 characters."""
+    return _brief.repr(value)
 
 
 class ScheduleFormatError(Exception):
-    """The file has mistakes; `errors` lists each one with its path."""
+    """The file has mistakes; `errors` lists each one with its path (at most MAX_MESSAGES, each cut short)."""
 
     def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+        shown = [e if len(e) <= MAX_MESSAGE else e[: MAX_MESSAGE - 1] + "…" for e in errors[:MAX_MESSAGES]]
+        if len(errors) > MAX_MESSAGES:
+            shown.append(f"... and {len(errors) - MAX_MESSAGES:,} more mistakes not listed")
+        super().__init__("\n".join(shown))
+        self.errors = shown
 
 
 # ---------------------------------------------------------------------------- value types
 
 
-def _worded(template: str, shown: Callable[[Any], str] = repr) -> WrapValidator:
+def _worded(template: str, shown: Callable[[Any], str] = brief) -> WrapValidator:
     """Replace pydantic's wording of a bad value with the format's; `{value}` is the value as `shown`."""
 
     def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -58,7 +100,7 @@ def _worded(template: str, shown: Callable[[Any], str] = repr) -> WrapValidator:
 
 
 def _quoted_text(value: Any) -> str:
-    return repr(str(value))
+    return brief(str(value))
 
 
 def _number_as_text(value: Any) -> Any:
@@ -91,7 +133,36 @@ def _midnight(value: Any) -> Any:
     return datetime.combine(value, time()) if type(value) is date else value
 
 
+def _plain_text(value: str) -> str:
+    """Text a database column takes: not too long, no control characters, no half surrogate pairs."""
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"is {len(value):,} characters long; the limit is {MAX_TEXT}")
+    odd = _NOT_TEXT.search(value)
+    if odd:
+        raise ValueError(
+            f"{brief(value)} contains the character U+{ord(odd.group()):04X}, which is not text: remove it"
+        )
+    return value
+
+
+def _at_most(limit: int, what: str) -> Callable[[list[Any]], list[Any]]:
+    def check(items: list[Any]) -> list[Any]:
+        if len(items) > limit:
+            raise ValueError(f"has {len(items):,} {what}; the limit is {limit:,}")
+        return items
+
+    return check
+
+
+def _within_years(value: date) -> date:
+    if not MIN_DAY <= (value.date() if isinstance(value, datetime) else value) <= MAX_DAY:
+        raise ValueError(f"{brief(str(value))} is outside {MIN_DAY} to {MAX_DAY}")
+    return value
+
+
 def _known_zone(name: str) -> str:
+    if len(name) > MAX_ZONE:  # a name longer than a file name makes zoneinfo raise OSError
+        raise ValueError(f"unknown timezone {brief(name)}: use an IANA name such as Europe/Kyiv")
     recurrence.zone(name)  # ValueError names the zone and hints at the right form
     return name
 
@@ -102,26 +173,36 @@ def _known_days(days: list[str]) -> list[str]:
 
 
 Text = Annotated[
-    str, BeforeValidator(_number_as_text), StringConstraints(strip_whitespace=True), _worded("{value} is not text")
+    str,
+    BeforeValidator(_number_as_text),
+    StringConstraints(strip_whitespace=True),
+    _worded("{value} is not text"),
+    AfterValidator(_plain_text),
 ]
-Ids = Annotated[list[Text], _worded("{value} is not a list of ids or names")]
+Ids = Annotated[
+    list[Text], _worded("{value} is not a list of ids or names"), AfterValidator(_at_most(MAX_IDS, "items"))
+]
 WholeNumber = Annotated[int, Field(ge=0), _worded("{value} is not a whole number of 0 or more")]
 Flag = Annotated[bool, _worded("{value} is not true or false")]
 ClockTime = Annotated[time, BeforeValidator(_clock_time), _worded("{value} is not a time (HH:MM)", _quoted_text)]
 Day = Annotated[
-    date, BeforeValidator(_iso(date.fromisoformat)), _worded("{value} is not a date (YYYY-MM-DD)", _quoted_text)
+    date,
+    BeforeValidator(_iso(date.fromisoformat)),
+    _worded("{value} is not a date (YYYY-MM-DD)", _quoted_text),
+    AfterValidator(_within_years),
 ]
 LocalDateTime = Annotated[
     datetime,
     BeforeValidator(_midnight),
     BeforeValidator(_iso(datetime.fromisoformat)),
     _worded("{value} is not a date and time (YYYY-MM-DDTHH:MM)", _quoted_text),
+    AfterValidator(_within_years),
 ]
 # Zones and weekdays are checked while reading, so they are reported with the entry's other mistakes;
 # rules across fields (end vs start, weekdays vs a recurrence rule) stay with the models.
 Zone = Annotated[Text, AfterValidator(_known_zone)]
 Days = Annotated[Ids, AfterValidator(_known_days)]
-Section = Annotated[list[Any], _worded("must be a list")]
+Section = Annotated[list[Any], _worded("must be a list"), AfterValidator(_at_most(MAX_ENTRIES, "entries"))]
 
 
 # ---------------------------------------------------------------------------- entries
@@ -209,8 +290,29 @@ class ScheduleDocument:
 # ---------------------------------------------------------------------------- reading
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML 1.1 without sexagesimal numbers, so an unquoted 12:00 stays a time, not 720."""
+class _Loader(_BaseLoader):
+    """YAML 1.1 without sexagesimal numbers (an unquoted 12:00 stays a time, not 720), refusing
+    duplicate keys, over-long numbers and impossible dates with their line."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise _refused(key.start_mark, "a key must be a name, not a list or a mapping")
+            if key.value in seen:
+                raise _refused(key.start_mark, f"the key {brief(key.value)} appears twice in one mapping")
+            seen.add(key.value)
+        return super().construct_mapping(node, deep)
+
+    def construct_bounded_int(self, node: yaml.ScalarNode) -> int:
+        _check_digits(node.value, node.start_mark)
+        return self.construct_yaml_int(node)
+
+    def construct_checked_timestamp(self, node: yaml.ScalarNode) -> date | datetime:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as error:
+            raise _refused(node.start_mark, f"{brief(node.value)} is not a date: {error}") from None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -218,6 +320,33 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(0|[1-9][0-9_]*)$"), list("-+0123456789"))
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_bounded_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_checked_timestamp)
+
+
+class _Position(Protocol):
+    """Where a YAML node or event starts (PyYAML's and libyaml's marks alike)."""
+
+    line: int
+    column: int
+
+
+class _Refused(ValueError):
+    """A part of the file refused while reading it, already worded with where it is."""
+
+
+def _refused(mark: _Position | None, problem: str) -> _Refused:
+    return _Refused(f"{_at(mark)}: {problem}")
+
+
+def _at(mark: _Position | None) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+
+
+def _check_digits(number: str, mark: _Position | None = None) -> None:
+    digits = sum(char.isdigit() for char in number)
+    if digits > MAX_DIGITS:
+        raise _refused(mark, f"a number of {digits:,} digits; at most {MAX_DIGITS} are allowed (quote an id as text)")
 
 
 def read_schedule_file(path: str | Path, *, lenient: bool = False) -> ScheduleDocument:
@@ -228,22 +357,133 @@ def read_schedule_file(path: str | Path, *, lenient: bool = False) -> ScheduleDo
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(settings.SCHEDULE_FILE_MAX_BYTES + 1)  # enough to know it is too big
     except OSError as error:
         raise ScheduleFormatError([f"{path}: cannot read the file ({error.strerror})"]) from None
-    return parse_schedule(text, json_only=path.suffix.lower() == ".json", lenient=lenient)
+    return parse_schedule_bytes(data, json_only=path.suffix.lower() == ".json", lenient=lenient)
+
+
+def parse_schedule_bytes(data: bytes, *, json_only: bool = False, lenient: bool = False) -> ScheduleDocument:
+    """Parse a schedule file's bytes, as uploaded; see `parse_schedule`."""
+    return parse_schedule(decode_schedule(data), json_only=json_only, lenient=lenient)
+
+
+def decode_schedule(data: bytes) -> str:
+    """The file's text: at most SCHEDULE_FILE_MAX_BYTES of UTF-8 (a byte order mark is dropped)."""
+    limit = settings.SCHEDULE_FILE_MAX_BYTES
+    if len(data) > limit:
+        raise ScheduleFormatError([f"file: larger than the limit of {limit:,} bytes (SCHEDULE_FILE_MAX_BYTES)"])
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ScheduleFormatError(["file: the file is UTF-16 or UTF-32 text; save it as UTF-8"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        raise ScheduleFormatError(
+            [f"line {line}: byte 0x{byte:02x} is not UTF-8 text; save the file as UTF-8"]
+        ) from None
 
 
 def parse_schedule(text: str, *, json_only: bool = False, lenient: bool = False) -> ScheduleDocument:
     """Parse schedule text (YAML, or JSON); ScheduleFormatError lists every mistake with its path."""
     try:
-        data = json.loads(text) if json_only else yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
-    except (ValueError, yaml.YAMLError) as error:
-        raise ScheduleFormatError([f"the file is not valid {'JSON' if json_only else 'YAML'}: {error}"]) from None
+        _check_characters(text)
+        data = _load_json(text) if json_only else _load_yaml(text)
+    except _Refused as error:
+        raise ScheduleFormatError([str(error)]) from None
     document = _document(data or {})
     if document.errors and not lenient:
         raise ScheduleFormatError(document.errors)
     return document
+
+
+def _check_characters(text: str) -> None:
+    control = _NOT_TEXT.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        code = ord(control.group())
+        raise _Refused(f"line {line}: the control character U+{code:04X} is not allowed in a schedule file")
+
+
+def _load_yaml(text: str) -> Any:
+    """YAML, checked event by event before anything is built: no anchors, aliases or tags, bounded size."""
+    try:
+        _check_events(yaml.parse(text, Loader=_BaseLoader))
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        raise _Refused(f"the file is not valid YAML: {_at(error.problem_mark)}: {error.problem}") from None
+    except yaml.YAMLError as error:  # a ReaderError: its first line says which character, not where
+        raise _Refused(f"the file is not valid YAML: {str(error).splitlines()[0]}") from None
+
+
+def _check_events(events: Iterable[yaml.Event]) -> None:
+    depth = nodes = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _refused(event.start_mark, "YAML anchors and aliases (&name, *name) are not allowed: write it out")
+        tag = getattr(event, "tag", None)
+        if tag:
+            raise _refused(event.start_mark, f"YAML tags such as {brief(tag)} are not allowed")
+        nodes += isinstance(event, yaml.NodeEvent)
+        depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
+        _check_size(depth, nodes, event.start_mark)
+
+
+def _check_size(depth: int, nodes: int, mark: _Position | None = None) -> None:
+    if depth > MAX_DEPTH:
+        raise _refused(mark, f"nested deeper than {MAX_DEPTH} levels; a schedule needs 4")
+    if nodes > MAX_NODES:
+        raise _refused(mark, f"more than {MAX_NODES:,} values; split the schedule into several files")
+
+
+def _load_json(text: str) -> Any:
+    """JSON without NaN or Infinity, duplicate keys or over-long numbers."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_int=_json_int, parse_float=_json_float,
+                          object_pairs_hook=_unique_keys)  # fmt: skip
+    except RecursionError:
+        raise _Refused(f"file: nested deeper than {MAX_DEPTH} levels; a schedule needs 4") from None
+    except json.JSONDecodeError as error:
+        raise _Refused(f"the file is not valid JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
+    _check_shape(data)
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"file: {name} is not a number a schedule can hold")
+
+
+def _json_int(number: str) -> int:
+    _check_digits(number)
+    return int(number)
+
+
+def _json_float(number: str) -> float:
+    _check_digits(number)
+    return float(number)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _Refused(f"file: the key {brief(key)} appears twice in one object")
+        mapping[key] = value
+    return mapping
+
+
+def _check_shape(data: Any) -> None:
+    """Depth and size of loaded JSON (its parser has no hook for them; YAML's events are checked instead)."""
+    stack, nodes = [(data, 1)], 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if isinstance(value, dict | list):
+            _check_size(depth, nodes)
+            stack.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    _check_size(0, nodes)
 
 
 def _document(data: Any) -> ScheduleDocument:
@@ -308,8 +548,9 @@ def _messages(error: ValidationError, model: type[BaseModel], path: str) -> list
 
 
 def _where(path: str, error: ErrorDetails) -> str:
-    key = str(error["loc"][0]) if error["loc"] else ""
-    return ".".join(p for p in (path, key) if p) or "file"
+    key = error["loc"][0] if error["loc"] else ""
+    shown = key if isinstance(key, str) and (key.isidentifier() or not key) and len(key) <= 40 else brief(key)
+    return ".".join(p for p in (path, shown) if p) or "file"
 
 
 def _message(error: ErrorDetails, model: type[BaseModel]) -> str:
@@ -331,7 +572,7 @@ def _duplicates(entries: Sequence[QueueEntry | AgentEntry | ShiftEntry], key: st
     for entry in entries:
         value = getattr(entry, key)
         if value in first:
-            errors.append(f"{entry.path}.{key}: {value!r} is already used by {first[value]}")
+            errors.append(f"{entry.path}.{key}: {brief(value)} is already used by {first[value]}")
         first.setdefault(value, entry.path)
     return errors
 

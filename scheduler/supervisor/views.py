@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -25,7 +26,7 @@ from scheduler.reconcile.overrides import place_override
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.exporter import dump_schedule, export_document
 from scheduler.schedule.importer import import_schedule
-from scheduler.schedule.parse import ScheduleFormatError, parse_schedule
+from scheduler.schedule.parse import ScheduleFormatError, parse_schedule_bytes
 from scheduler.selectors import schedule_snapshot, schedule_zones
 
 from .board import now_board
@@ -244,45 +245,39 @@ def sync_queues(request, model_admin):
     return redirect("admin:scheduler_supervision_board")
 
 
-MAX_SCHEDULE_BYTES = 2_000_000
-
-
 def roster_yaml(request, model_admin):
-    """The YAML schedule format from the admin: export; import previewed (a dry run) before it is confirmed."""
+    """The schedule file from the admin: export; import (YAML, or JSON by a .json name) previewed as a dry run
+    before it is confirmed. Every mistake, however hostile the file, is a message on the page."""
     _require(request, "view_board")
     if request.GET.get("export"):
         response = HttpResponse(dump_schedule(export_document()), content_type="application/yaml; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="schedule.yaml"'
         return response
-    context = {"text": "", "report": None, "errors": []}
+    context = {"text": "", "json_only": False, "report": None, "errors": []}
     if request.method == "POST":
         if not request.user.has_perms([f"scheduler.{v}_{m}" for v in ("add", "change") for m in ("shift", "timeoff")]):
             raise PermissionDenied
-        text, problem = _schedule_text(request)
+        data, json_only = _schedule_text(request)
         confirm = bool(request.POST.get("confirm"))
         try:
-            if problem:
-                raise ScheduleFormatError([problem])
-            report = import_schedule(parse_schedule(text, lenient=True), dry_run=not confirm)
+            if not data.strip():
+                raise ScheduleFormatError(["schedule: choose a YAML or JSON file to upload"])
+            document = parse_schedule_bytes(data, json_only=json_only, lenient=True)
+            report = import_schedule(document, dry_run=not confirm)
         except ScheduleFormatError as error:
-            context.update(text=text, errors=error.errors)
+            context.update(errors=error.errors)
         else:
             if confirm:
                 messages.success(request, "Schedule imported. " + report.summary().replace("\n", "; "))
                 return redirect("admin:scheduler_shift_changelist")
-            context.update(text=text, report=report)
-    return _page(request, model_admin, "roster.html", "Schedule file (YAML)", tz=viewer_zone(request), **context)
+            context.update(text=data.decode("utf-8-sig"), json_only=json_only, report=report)
+    return _page(request, model_admin, "roster.html", "Schedule file", tz=viewer_zone(request), **context)
 
 
-def _schedule_text(request) -> tuple[str, str]:
-    """The uploaded file's text (or the previewed text sent back on confirm), and a problem if any."""
+def _schedule_text(request) -> tuple[bytes, bool]:
+    """The uploaded file's bytes (or the previewed text sent back on confirm), and whether it is JSON."""
     upload = request.FILES.get("schedule")
     if upload is None:
-        text = request.POST.get("text", "")
-        return text, "" if text.strip() else "schedule: choose a YAML file to upload"
-    if upload.size > MAX_SCHEDULE_BYTES:
-        return "", f"schedule: the file is {upload.size:,} bytes; the limit is {MAX_SCHEDULE_BYTES:,}"
-    try:
-        return upload.read().decode("utf-8"), ""
-    except UnicodeDecodeError:
-        return "", "schedule: the file is not UTF-8 text; save it as UTF-8 YAML"
+        return request.POST.get("text", "").encode(errors="replace"), bool(request.POST.get("json"))
+    # Reading one byte more than the limit is enough to refuse a larger file, without reading it all.
+    return upload.read(settings.SCHEDULE_FILE_MAX_BYTES + 1), upload.name.lower().endswith(".json")
