@@ -25,14 +25,27 @@ class ProviderName(models.TextChoices):
 
 
 class ProviderError(Exception):
-    """A failed provider call: HTTP status, the provider's error code, and whether retrying can help."""
+    """A failed provider call: HTTP status, the provider's error code, and whether retrying can help.
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", permanent: bool = False):
+    `outcome_unknown`: a write was sent but no answer came (a timeout, a connection dropped after
+    sending), so it may have landed; read the value back before sending anything more to it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        permanent: bool = False,
+        outcome_unknown: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.permanent = permanent
+        self.outcome_unknown = outcome_unknown
 
     def __str__(self):
         return f"{self.message} ({self._detail})" if self._detail else self.message

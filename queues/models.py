@@ -234,6 +234,7 @@ class AuditEntry(models.Model):
         APPLIED = "applied"
         FAILED = "failed"
         SKIPPED = "skipped"
+        UNKNOWN = "unknown"  # sent, no answer: a later read tells, in a row of its own
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

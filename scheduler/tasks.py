@@ -5,6 +5,7 @@ import socket
 from datetime import date, datetime
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.providers import default_provider
@@ -17,13 +18,19 @@ from .reports.calls_handled import calls_handled_refresh, nightly_window
 log = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(soft_time_limit=10, time_limit=15)
 def ping() -> dict:
     """Answer from a worker: proves the broker and the result backend carry a round trip."""
     return {"pong": True, "worker": socket.gethostname()}
 
 
-@shared_task(bind=True, acks_late=True, max_retries=30)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=30,
+    soft_time_limit=settings.RECONCILE_SOFT_TIME_LIMIT,
+    time_limit=settings.RECONCILE_TIME_LIMIT,
+)
 def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat") -> dict:
     """One reconcile run: everything (beat), or what changes at one boundary (dispatcher)."""
     boundary_at = datetime.fromisoformat(boundary) if boundary else None
@@ -34,10 +41,15 @@ def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat")
             log.info("reconcile skipped: another run holds the lease")
             return {"skipped": True}
         raise self.retry(countdown=0.5) from None  # the boundary must still be applied after the busy run
-    return {"run": result.run.pk if result.run else None, "writes": result.writes, "failed": result.failed}
+    return {
+        "run": result.run.pk if result.run else None,
+        "writes": result.writes,
+        "failed": result.failed,
+        "ok": result.ok,
+    }
 
 
-@shared_task
+@shared_task(soft_time_limit=settings.DISPATCH_SOFT_TIME_LIMIT, time_limit=settings.DISPATCH_TIME_LIMIT)
 def dispatch_boundaries() -> list[str]:
     """Enqueue a run at the exact instant of each boundary in the next few minutes."""
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import requests
 from django.conf import settings
 from requests.auth import AuthBase, HTTPBasicAuth
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from integrations.base import Provider, ProviderError, ProviderName, QueueInfo
 
@@ -231,6 +232,11 @@ class RingCentralClient(Provider):
             try:
                 response = self._attempt(method, path, group, params=params, json=json, data=data)
             except (requests.ConnectionError, requests.Timeout) as error:
+                if method != "GET" and path != TOKEN_PATH and _may_have_arrived(error):
+                    # Sending it again blind could apply it twice: say it is unknown, and let the caller read it back.
+                    raise RingCentralError(
+                        f"{method} {path}: sent, but no answer came ({type(error).__name__})", outcome_unknown=True
+                    ) from error
                 if last:
                     down = RingCentralError(f"RingCentral unreachable: {type(error).__name__}", permanent=False)
                     self._unreachable = (down, time.monotonic() + UNREACHABLE_FOR)
@@ -335,6 +341,14 @@ def _json_or_empty(response: requests.Response) -> dict:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _may_have_arrived(error: requests.RequestException) -> bool:
+    """Whether the request may have reached RingCentral: anything but a connection never made."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -1,8 +1,11 @@
 """The one write path: every provider write, for the reconciler and for overrides alike.
 
 pending row -> send -> audit row -> remember, in that order, every time. A process killed
-after sending leaves its pending row behind, and the next run that reads the value audits
-what really happened (`resolve_interrupted`).
+after sending leaves its pending row behind, and so does a write whose answer never came
+(a timeout, a connection dropped after sending): its outcome is unknown, and it is audited
+so. The next run that reads the value audits what really happened (`resolve_interrupted`),
+and nothing more is sent to a value with a write pending until it has been read back, so the
+same write is never sent twice without a read between.
 """
 
 import logging
@@ -18,33 +21,80 @@ from .memory import Directory
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "INTERRUPTED"
+INTERRUPTED = "INTERRUPTED"  # the error code of a pending write that a read showed had not landed
+UNSETTLED = "UNSETTLED"  # a write not sent: an earlier one to the same value is unknown and could not be read
 
 
 def send_calls(
-    provider: Provider, calls: list[Call], directory: Directory, *, run: ReconcileRun | None, actor, tag: str
+    provider: Provider,
+    calls: list[Call],
+    directory: Directory,
+    *,
+    run: ReconcileRun | None,
+    actor,
+    tag: str,
+    numbered: bool = False,
 ) -> int:
     """Send each call and audit it at once; a failed call marks its own changes and never stops the others.
 
-    Each audit row names the call as the provider labels it, then `tag` (numbered when several calls share it).
+    Each audit row names the call as the provider labels it, then `tag`, then with `numbered` the
+    call's number in this batch. A call to a value whose earlier write is still pending reads it
+    back first, and is not sent if that read fails.
     """
+    unsettled = {_target(p) for p in _pending(provider)}
     for number, call in enumerate(calls, start=1):
         label, _ = provider.calls[call.kind]
-        api_call = f"{label.format(call.target_id)} {tag}" + (f".{number}" if len(calls) > 1 or run else "")
+        api_call = f"{label.format(call.target_id)} {tag}" + (f".{number}" if numbered else "")
         for change in call.changes:
             change.call, change.api_call = call.kind, api_call
-        PendingWrite.objects.bulk_create(_row(PendingWrite, c, provider, directory, run=run, actor=actor)
-                                         for c in call.changes)  # fmt: skip
-        error = _send(provider, call)
+        error = _settle(provider, unsettled & {c.target for c in call.changes}, run=run)
+        if error is None:
+            PendingWrite.objects.bulk_create(_row(PendingWrite, c, provider, directory, run=run, actor=actor)
+                                             for c in call.changes)  # fmt: skip
+            error = _send(provider, call)
+        outcome = "applied" if error is None else "unknown" if error.outcome_unknown else "failed"
         for change in call.changes:
-            change.outcome, change.error = ("applied", None) if error is None else ("failed", error)
+            change.outcome, change.error = outcome, error
         with transaction.atomic():
             AuditEntry.objects.bulk_create(_row(AuditEntry, c, provider, directory, run=run, actor=actor,
                                                 outcome=c.outcome, error_code=c.error_code,
                                                 error_message=c.error_message) for c in call.changes)  # fmt: skip
-            PendingWrite.objects.filter(api_call=api_call).delete()
+            if outcome != "unknown":  # an unknown write stays pending until a read tells what became of it
+                PendingWrite.objects.filter(api_call=api_call).delete()
             directory.store({c.target: Memory(c.new, None, c.new) for c in call.changes if c.outcome == "applied"})
     return len(calls)
+
+
+def _settle(provider: Provider, pending: set[Target], *, run: ReconcileRun | None) -> ProviderError | None:
+    """Read back values that have a write pending and audit what became of it, before anything more is sent.
+
+    None when nothing is pending any more; else the error that kept a pending value from being read.
+    """
+    if not pending:
+        return None
+    try:
+        seen = _read_back(provider, pending)
+    except ProviderError as error:
+        return ProviderError(
+            f"an earlier write to this value has an unknown outcome and could not be read back, so nothing was sent: "
+            f"{error}",
+            code=UNSETTLED,
+        )
+    resolve_interrupted(seen, provider, run)
+    return None
+
+
+def _read_back(provider: Provider, wanted: set[Target]) -> dict[Target, Value]:
+    """The provider's current value of each target: one read per queue, one batched read for DnD."""
+    seen: dict[Target, Value] = {}
+    for queue_id in {t.queue_id for t in wanted if not t.is_dnd}:
+        presence = provider.read_queue_presence(queue_id)
+        seen |= {t: presence[t.agent_id] for t in wanted if t.queue_id == queue_id and t.agent_id in presence}
+    dnd_ids = sorted(t.agent_id for t in wanted if t.is_dnd)
+    if dnd_ids:
+        dnd = provider.read_dnd(dnd_ids)
+        seen |= {Target(a): dnd[a] for a in dnd_ids if a in dnd}
+    return seen
 
 
 def _send(provider: Provider, call: Call) -> ProviderError | None:
@@ -69,33 +119,44 @@ def audit_noted(changes: list[Change], provider: Provider, directory: Directory,
     )
 
 
-def resolve_interrupted(seen: dict[Target, Value], provider: Provider, run: ReconcileRun) -> None:
-    """Audit the writes that were cut off between sending a call and hearing back.
+def resolve_interrupted(seen: dict[Target, Value], provider: Provider, run: ReconcileRun | None) -> None:
+    """Audit the writes whose outcome is unknown: cut off, or unanswered, between sending and hearing back.
 
     What was read now tells whether each one landed; a write whose value was not read
     this time waits for a later run.
     """
-    for pending in PendingWrite.objects.select_related("queue", "agent").filter(agent__provider=provider.name):
-        target = Target(pending.agent.provider_id, pending.queue.provider_id if pending.queue else "")
+    read_by = f"run {run.pk}" if run else "a read before the next write"
+    for pending in _pending(provider):
+        target = _target(pending)
         if target not in seen:
             continue
         landed = text(seen[target]) == pending.new_value
-        AuditEntry.objects.create(
-            actor=pending.actor,
-            run=pending.run,
-            reason=pending.reason,
-            provider=provider.name,
-            queue=pending.queue,
-            agent=pending.agent,
-            field=pending.field,
-            old_value=pending.old_value,
-            new_value=pending.new_value,
-            outcome="applied" if landed else "failed",
-            error_code="" if landed else INTERRUPTED,
-            error_message=f"the write was cut off before the provider answered; run {run.pk} read the value back",
-            api_call=pending.api_call,
-        )
-        pending.delete()
+        with transaction.atomic():
+            if not PendingWrite.objects.filter(pk=pending.pk).delete()[0]:
+                continue  # settled meanwhile by another process
+            AuditEntry.objects.create(
+                actor=pending.actor,
+                run=pending.run,
+                reason=pending.reason,
+                provider=provider.name,
+                queue=pending.queue,
+                agent=pending.agent,
+                field=pending.field,
+                old_value=pending.old_value,
+                new_value=pending.new_value,
+                outcome="applied" if landed else "failed",
+                error_code="" if landed else INTERRUPTED,
+                error_message=f"the provider's answer to this write never came; {read_by} read the value back",
+                api_call=pending.api_call,
+            )
+
+
+def _pending(provider: Provider):
+    return PendingWrite.objects.select_related("queue", "agent").filter(agent__provider=provider.name)
+
+
+def _target(pending: PendingWrite) -> Target:
+    return Target(pending.agent.provider_id, pending.queue.provider_id if pending.queue else "")
 
 
 def _row(model, change: Change, provider: Provider, directory: Directory, **extra):

@@ -7,6 +7,7 @@ second run writes nothing and a late, missed or crashed run is healed by the nex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ class Result:
     changes: list[Change] = field(default_factory=list)
     writes: int = 0
     problems: list[str] = field(default_factory=list)
+    failed_reads: int = 0  # provider reads that failed: the values behind them were neither checked nor set
     calls: list[Call] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)  # call kind -> the provider's name for the field
 
@@ -38,9 +40,16 @@ class Result:
     def failed(self) -> bool:
         return any(c.outcome == "failed" for c in self.changes)
 
+    @property
+    def ok(self) -> bool:
+        """Everything was read, and every write is known to have landed."""
+        return not self.failed_reads and all(c.outcome not in ("failed", "unknown") for c in self.changes)
+
     def as_json(self) -> dict:
         return {
             "at": self.at.isoformat(),
+            "ok": self.ok,
+            "failed_reads": self.failed_reads,
             "writes": self.writes,
             "changes": [
                 c.as_json(self.fields[c.call or ("dnd" if c.target.is_dnd else "queue")]) for c in self.changes
@@ -70,6 +79,20 @@ def reconcile(
     boundary run touches a few queues at once, and the every-minute pass covers the rest.
     A dry run returns the calls it would make and creates no run row.
     """
+    result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
+    if not dry_run:
+        result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
+    try:
+        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor)
+    except BaseException as error:  # a time limit, a crash: the run is over, and its row says so
+        if result.run is not None:
+            _record_stopped(result, error)
+        raise
+    return result
+
+
+def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor) -> None:
+    at = result.at
     window_start = min(at, boundary - EPSILON) if boundary else at
     snapshot = schedule_snapshot(start=window_start, end=at + EPSILON, provider=provider.name)
     state = desired_state(snapshot, at)
@@ -79,27 +102,31 @@ def reconcile(
         wanted = {t: v for t, v in wanted.items() if t in changed}
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
-    result = Result(None, at, problems=list(snapshot.problems), fields={k: n for k, (_, n) in provider.calls.items()})
-    actual = read_actual(provider, wanted, result.problems)
+    result.problems.extend(snapshot.problems)
+    actual, result.failed_reads = read_actual(provider, wanted, result.problems)
     found = diff(wanted, actual, directory.slots(actual), held=held_targets(state), why=_why(snapshot, at))
     result.changes = found.changes
     result.calls = fewest_calls(found.changes, member_editable=lambda q: directory.queues[q].editable_member_status)
     if dry_run:
         result.writes = len(result.calls)
-        return result
-    result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
-    resolve_interrupted(actual, provider, result.run)
-    result.writes = send_calls(provider, result.calls, directory, run=result.run, actor=actor, tag=f"#{result.run.pk}")
+        return
+    run = result.run
+    assert run is not None  # created for every run that writes
+    resolve_interrupted(actual, provider, run)
+    result.writes = send_calls(provider, result.calls, directory, run=run, actor=actor, tag=f"#{run.pk}", numbered=True)
     _record(result, found.noted, provider, directory, remembered(wanted, actual, found.changes, at), actor)
-    return result
 
 
-def read_actual(provider: Provider, wanted: dict[Target, Value], problems: list[str]) -> dict[Target, Value]:
+def read_actual(
+    provider: Provider, wanted: dict[Target, Value], problems: list[str]
+) -> tuple[dict[Target, Value], int]:
     """Read every wanted value from the provider: one read per queue, one (batched) read for DnD.
 
     A read that fails, or a value the provider lacks, is a problem of the run, never a guess.
+    Returns the values read and how many reads failed.
     """
     actual: dict[Target, Value] = {}
+    failed = 0
     by_queue: dict[str, list[str]] = {}
     for target in wanted:
         if not target.is_dnd:
@@ -109,6 +136,7 @@ def read_actual(provider: Provider, wanted: dict[Target, Value], problems: list[
             presence = provider.read_queue_presence(queue_id)
         except ProviderError as error:
             problems.append(f"queue {queue_id}: read failed: {error}")
+            failed += 1
             continue
         for agent_id in agent_ids:
             if agent_id in presence:
@@ -121,13 +149,13 @@ def read_actual(provider: Provider, wanted: dict[Target, Value], problems: list[
             dnd = provider.read_dnd(dnd_ids)
         except ProviderError as error:
             problems.append(f"DnD read failed: {error}")
-            return actual
+            return actual, failed + 1
         for agent_id in dnd_ids:
             if agent_id in dnd:
                 actual[Target(agent_id)] = dnd[agent_id]
             else:
                 problems.append(f"agent {agent_id}: DnD status not returned by the provider")
-    return actual
+    return actual, failed
 
 
 def _changed(before: DesiredState, after: DesiredState) -> set[Target]:
@@ -152,5 +180,17 @@ def _record(result: Result, noted: list[Change], provider: Provider, directory: 
     audit_noted(noted, provider, directory, run=run, actor=actor)
     directory.store(memory)
     run.finished_at, run.writes, run.problems = timezone.now(), result.writes, result.problems
+    run.failures = sum(c.outcome == "failed" for c in result.changes)
+    run.save()
+
+
+def _record_stopped(result: Result, error: BaseException) -> None:
+    """Close the row of a run cut short, saying why; the next run reads and heals what it left."""
+    run = result.run
+    assert run is not None
+    why = "it ran out of time (the task's time limit)" if isinstance(error, SoftTimeLimitExceeded) else repr(error)
+    run.finished_at = timezone.now()
+    run.problems = [*result.problems, f"the run stopped before it finished: {why}"]
+    run.writes = len({c.api_call for c in result.changes if c.outcome != "planned"})
     run.failures = sum(c.outcome == "failed" for c in result.changes)
     run.save()

@@ -20,7 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
 
     def handle(self, *args, at, dry_run, as_json, **options):
-        """Run once (under the reconcile lease unless dry), print the changes; exit 1 if any failed."""
+        """Run once (under the reconcile lease unless dry), print the changes.
+
+        Exit 1 unless the run is ok: a read failed, or a write failed or has an unknown outcome.
+        """
         at = at or timezone.now()
         try:
             if dry_run:
@@ -33,8 +36,18 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.as_json()))
         else:
             self.stdout.write(self.table(result))
-        if result.failed:
-            raise CommandError(f"{sum(c.outcome == 'failed' for c in result.changes)} change(s) failed", returncode=1)
+        if not result.ok:
+            raise CommandError(self.what_went_wrong(result), returncode=1)
+
+    def what_went_wrong(self, result) -> str:
+        counts = {
+            "read(s) failed": result.failed_reads,
+            "change(s) failed": sum(c.outcome == "failed" for c in result.changes),
+            "change(s) sent with no answer (the next run reads them back)": sum(
+                c.outcome == "unknown" for c in result.changes
+            ),
+        }
+        return "; ".join(f"{n} {what}" for what, n in counts.items() if n)
 
     def table(self, result) -> str:
         lines = [
