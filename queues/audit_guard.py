@@ -2,10 +2,9 @@
 
 Triggers refuse UPDATE, DELETE, TRUNCATE (PostgreSQL) of a table that holds entries (so `flush` too),
 SQLite's `INSERT OR REPLACE` (a delete that fires no delete trigger), and any entry time but the
-database's own. The guard is kept
-by `post_migrate`, so a migrate (forward or back) or a flush that leaves the table leaves it guarded;
-a system check (queues.E001) stops every command while it is missing. Only a test run lifts it,
-around the flush that empties the test database between tests.
+database's own. `post_migrate` keeps the guard, so a migrate (forward or back) that leaves the table
+leaves it guarded; a system check (queues.E001) stops every command while it is missing. Only a test
+run lifts it, around the flush that empties the test database between tests.
 """
 
 from django.db.backends.base.base import BaseDatabaseWrapper

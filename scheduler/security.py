@@ -33,7 +33,7 @@ SHORTEST_SECRET = 6  # shorter values ("on", "1") would blank out ordinary words
 
 @cache
 def secret_values() -> tuple[str, ...]:
-    """Every credential in the settings, and every password inside a URL setting, longest first."""
+    """Every credential in the settings and every password in a URL (setting or environment), longest first."""
     named = {name: getattr(settings, name) for name in dir(settings) if name.isupper()}
     found = {str(value) for name, values in named.items() if CREDENTIAL_NAME.search(name) for value in _listed(values)}
     found |= {database.get("PASSWORD") or "" for database in settings.DATABASES.values()}
