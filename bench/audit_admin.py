@@ -4,7 +4,7 @@ Renders the audit changelist and one agent's history page through the real admin
 (test client, logged in as a supervisor) and prints the time and the number of SQL
 queries of each. Target: under 300 ms each. `--quick` uses 20,000 rows (CI's smoke run).
 BENCH_DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/callrota_bench,
-created if missing; the rows are loaded with COPY.
+created afresh; the rows are loaded with COPY.
 """
 
 import argparse
@@ -23,13 +23,13 @@ REASONS = ["shift start: Support mornings", "shift end: Support mornings", "time
 
 
 def ensure_database(url: str) -> None:
-    """Create the benchmark database if it does not exist yet."""
+    """Create the benchmark database afresh (the audit it holds is append-only: flush cannot empty it)."""
     import psycopg
 
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(rows: int, seed: int = 7) -> None:
@@ -55,9 +55,12 @@ def build(rows: int, seed: int = 7) -> None:
     columns = "created_at, actor_id, reason, provider, queue_id, agent_id, field, old_value, new_value, outcome"
     table = AuditEntry._meta.db_table
     with connection.cursor() as cursor:
+        # Rows backdated over a year are what the audit's guard refuses: load them as a replica, triggers off.
+        cursor.execute("SET session_replication_role = replica")
         with cursor.copy(f"COPY {table} ({columns}, error_code, error_message, api_call) FROM STDIN") as copy:
             for line in buffer:
                 copy.write(line.rstrip("\n") + "\t\t\t\n")
+        cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute(f"ANALYZE {table}")
 
 

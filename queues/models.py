@@ -7,6 +7,7 @@ carries the last presence we observed for that pair.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -236,7 +237,8 @@ class AuditEntry(models.Model):
         SKIPPED = "skipped"
         UNKNOWN = "unknown"  # sent, no answer: a later read tells, in a row of its own
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The database's clock, not the caller's: a trigger refuses any other time (queues/audit_guard.py).
+    created_at = models.DateTimeField(db_default=Now(), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

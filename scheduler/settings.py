@@ -56,11 +56,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
-# django-axes throttles logins: after AXES_FAILURE_LIMIT failures a username is locked out for a while.
+# django-axes throttles logins: AXES_FAILURE_LIMIT failures from one address lock that address out
+# for a while, whatever usernames were tried, so one password sprayed over many accounts stops too.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "scheduler.security.client_address"  # behind a proxy, every client has its address
+AXES_VERBOSE = False  # no "AXES: BEGIN" banner on every command
 
 ROOT_URLCONF = "scheduler.urls"
 WSGI_APPLICATION = "scheduler.wsgi.application"
@@ -154,6 +157,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Credentials never reach a log line (the webhook secret rides in a URL query) nor the debug page.
+LOGGING_CONFIG = "scheduler.security.configure_logging"
+DEFAULT_EXCEPTION_REPORTER = "scheduler.security.SecretsReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "scheduler.security.SecretsFilter"
+
+# HTTPS: secure by default whenever DEBUG is off. CALLROTA_PLAIN_HTTP=on serves a plain-HTTP LAN
+# (no Secure cookies, no redirect, no HSTS); BEHIND_PROXY=on trusts one reverse proxy that terminates
+# HTTPS and sets X-Forwarded-Proto and X-Forwarded-For.
+PLAIN_HTTP = env.bool("CALLROTA_PLAIN_HTTP", default=DEBUG)
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = not PLAIN_HTTP
+SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- RingCentral pacing (integrations/ringcentral, issue 4) ---
 # Redis holding the request budget every worker process shares, so together they stay under
