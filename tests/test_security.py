@@ -87,6 +87,8 @@ def test_runserver_access_log_never_prints_the_webhook_secret(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "RINGPLAN_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
+    migrated = manage("migrate", "--no-input", "-v0", DATABASE_URL=env["DATABASE_URL"])
+    assert migrated.returncode == 0, migrated.stderr  # the webhook stores every authenticated body first
     log = (tmp_path / "server.log").open("w+")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
