@@ -40,7 +40,8 @@ OVERLAP_PAIRS = 100_000  # pairs of shifts sharing an agent and a queue it compa
 FILE_KEYS = {"provider_id": "id", "start_time": "start", "end_time": "end"}  # model field -> the file's key
 
 Keyed = TypeVar("Keyed", CallQueue, Agent)
-KeyedEntry = TypeVar("KeyedEntry", QueueEntry, AgentEntry)
+Stored = TypeVar("Stored", CallQueue, Agent, Shift)
+Entry = TypeVar("Entry", QueueEntry, AgentEntry, ShiftEntry)
 M = TypeVar("M", bound=models.Model)
 Prepared = dict[str, tuple[M, bool]]  # key -> (unsaved instance with the file's values, differs from the database)
 
@@ -65,9 +66,9 @@ def import_schedule(document: ScheduleDocument, *, dry_run: bool = False) -> Imp
     report = ImportReport()
     errors = list(document.errors)
     with transaction.atomic():
-        queues = _prepare(CallQueue, document.queues, errors, _queue_fields)
-        agents = _prepare(Agent, document.agents, errors, _agent_fields)
-        shifts = _prepare_shifts(document.shifts, errors)
+        queues = _prepare(CallQueue, document.queues, errors, _queue_fields, key="provider_id", key_of=_id)
+        agents = _prepare(Agent, document.agents, errors, _agent_fields, key="provider_id", key_of=_id)
+        shifts = _prepare(Shift, document.shifts, errors, _shift_fields, key="name", key_of=_name)
         errors.extend(_unknown_references(document))
         time_off = _prepare_time_off(document.time_off, errors)
         if errors:
@@ -92,19 +93,31 @@ def _agent_fields(entry: AgentEntry) -> dict[str, Any]:
 
 
 def _prepare(
-    model: type[Keyed],
-    entries: Sequence[KeyedEntry],
+    model: type[Stored],
+    entries: Sequence[Entry],
     errors: list[str],
-    fields_of: Callable[[KeyedEntry], dict[str, Any]],
-) -> Prepared[Keyed]:
-    existing = {o.provider_id: o for o in model.objects.filter(provider_id__in=[e.id for e in entries])}
-    prepared: Prepared[Keyed] = {}
+    fields_of: Callable[[Entry], dict[str, Any]],
+    *,
+    key: str,
+    key_of: Callable[[Entry], str],
+) -> Prepared[Stored]:
+    """Each entry as an unsaved instance holding the file's values, under the key the file names it by."""
+    existing = {getattr(o, key): o for o in model.objects.filter(**{f"{key}__in": [key_of(e) for e in entries]})}
+    prepared: Prepared[Stored] = {}
     for entry in entries:
-        instance = existing.get(entry.id) or model(provider_id=entry.id)
+        instance = existing.get(key_of(entry)) or model(**{key: key_of(entry)})
         changed = _assign(instance, fields_of(entry))
         if _validate(instance, entry.path, errors):
-            prepared[entry.id] = (instance, changed)
+            prepared[key_of(entry)] = (instance, changed)
     return prepared
+
+
+def _id(entry: QueueEntry | AgentEntry) -> str:
+    return entry.id
+
+
+def _name(entry: ShiftEntry) -> str:
+    return entry.name
 
 
 def _assign(instance: models.Model, values: dict[str, Any]) -> bool:
@@ -144,17 +157,6 @@ def _shift_fields(entry: ShiftEntry) -> dict[str, Any]:
         "valid_from": entry.valid_from,
         "valid_until": entry.valid_until,
     }
-
-
-def _prepare_shifts(entries: Sequence[ShiftEntry], errors: list[str]) -> Prepared[Shift]:
-    existing = Shift.objects.in_bulk([e.name for e in entries], field_name="name")
-    prepared: Prepared[Shift] = {}
-    for entry in entries:
-        instance = existing.get(entry.name) or Shift(name=entry.name)
-        changed = _assign(instance, _shift_fields(entry))
-        if _validate(instance, entry.path, errors):
-            prepared[entry.name] = (instance, changed)
-    return prepared
 
 
 def _unknown_references(document: ScheduleDocument) -> list[str]:
