@@ -118,7 +118,7 @@ class RingCentralProcess(EmulatorProcess):
         return super().environment() | self.credentials
 
     def requests(self) -> list[dict]:
-        """Every API request since the last clear: method, path (with query), status, group, at."""
+        """Every API request since the last clear: method, path (with query), status, group, at (and grant)."""
         return self.call("GET", "requests").json()["requests"]
 
     def clear_requests(self) -> None:
@@ -128,7 +128,8 @@ class RingCentralProcess(EmulatorProcess):
         return self.call("GET", "config").json()
 
     def configure(self, **changes: Any) -> dict:
-        """Change faults and limits: fail_rate, write_fail_rate, latency, token_ttl, rate_limits, rate_window."""
+        """Change faults and limits: fail_rate, write_fail_rate, latency, token_ttl, refresh_token_ttl,
+        rate_limits, rate_window, retry_after (False: 429s without Retry-After)."""
         return self.call("PATCH", "config", json=changes).json()
 
     def expire_tokens(self) -> None:
@@ -140,6 +141,10 @@ class RingCentralProcess(EmulatorProcess):
 
     def add_call_log(self, records: list[dict]) -> None:
         self.call("POST", "call-log", json={"records": records})
+
+    def delete_extension(self, extension_id: str) -> None:
+        """Delete an agent's extension: its batch presence part then answers 404 CMN-102."""
+        self.call("DELETE", f"extensions/{extension_id}")
 
     def client_kwargs(self) -> dict[str, str]:
         """Arguments for RingCentralClient that point it at this emulator."""
