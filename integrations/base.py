@@ -6,11 +6,15 @@ for anything that went wrong, so callers branch on meaning, not on strings.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+V = TypeVar("V")
 
 
 class ProviderError(Exception):
     """A failed provider call: HTTP status, the provider's error code, and whether retrying can help."""
+
+    blocks_every_call: ClassVar[bool] = False  # True: every call fails alike until the configuration is fixed
 
     def __init__(self, message: str, *, status: int | None = None, code: str = "", permanent: bool = False):
         super().__init__(message)
@@ -34,6 +38,14 @@ class ProviderError(Exception):
     @property
     def _detail(self) -> str:
         return ", ".join(p for p in (self.code, f"HTTP {self.status}" if self.status else "") if p)
+
+
+class Readings(dict[str, V]):
+    """A batched read's values by id, with why each id that failed is missing (id -> ProviderError)."""
+
+    def __init__(self, values: dict[str, V] | None = None, failures: dict[str, ProviderError] | None = None):
+        super().__init__(values or {})
+        self.failures = failures or {}
 
 
 @dataclass(frozen=True, slots=True)
