@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from integrations.base import ProviderError
 from integrations.models import ProviderToken
-from integrations.ringcentral.client import settings_scope
+from integrations.ringcentral.client import session_scope, settings_scope
 from integrations.ringcentral.errors import LoginRefused
 from integrations.ringcentral.shared import DatabaseTokens, token_cipher
 from scheduler.reconcile.run import reconcile_locked
@@ -133,8 +133,8 @@ def test_eight_processes_in_a_row_log_in_once_within_the_auth_limit(transactiona
 
     assert [r["grant"] for r in log if r["group"] == "auth"] == [JWT_GRANT]
     assert {r["status"] for r in log} == {200}
-    token_row = ProviderToken.objects.get()
-    assert token_row.refused_at is None
+    scope = session_scope(emulator.url, *(TEST_CREDENTIALS[n] for n in ("RC_CLIENT_ID", "RC_JWT")))
+    assert ProviderToken.objects.get(scope=scope).refresh_token  # the one session, stored
 
 
 # ---------------------------------------------------------------------------- a login refused for good
@@ -181,13 +181,15 @@ def test_the_board_shows_a_refused_login_with_its_time_and_code_until_a_login_su
     tokens = DatabaseTokens(settings_scope())
     with pytest.raises(ProviderError):
         make_client(emulator, jwt="revoked-jwt", tokens=tokens).read_queue(DEMO_QUEUE)
-    refused_at = ProviderToken.objects.get().refused_at
+    refused_at = ProviderToken.objects.get(scope=settings_scope()).refused_at
 
     banner = client.get(BOARD).content.decode()
     assert "RingCentral refused the login (OAU-140)" in banner
     assert f"{refused_at:%Y-%m-%d %H:%M} UTC" in banner and "fix RC_JWT" in banner
 
-    ProviderToken.objects.update(refused_at=refused_at - timedelta(minutes=2))  # asked again after a minute
+    ProviderToken.objects.filter(scope=settings_scope()).update(
+        refused_at=refused_at - timedelta(minutes=2)
+    )  # asked again after a minute
     make_client(emulator, tokens=tokens).read_queue(DEMO_QUEUE)  # the JWT was re-enabled: a login succeeds
     assert "refused the login" not in client.get(BOARD).content.decode()
     assert "refused the login" not in client.get(BOARD + "panel/").content.decode()

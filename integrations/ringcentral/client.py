@@ -178,6 +178,10 @@ class RingCentralClient(Provider):
             presences.failures.update(batch.failures)
         return presences
 
+    def sign_in(self) -> None:
+        """Make sure the installation's session is valid now: log in or refresh if due; LoginRefused if refused."""
+        self._bearer()
+
     def read_status(self) -> ServiceStatus:
         """Whether RingCentral's API says it is up."""
         response = self._request("GET", "/restapi/v1.0/status")
