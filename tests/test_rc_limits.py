@@ -105,7 +105,9 @@ def test_a_hold_in_the_database_only_ever_grows(db):
 
 
 @pytest.mark.slow
-def test_a_second_process_honours_the_penalty_on_sqlite(transactional_db, start_emulator, make_client, settings):
+def test_a_second_process_honours_the_penalty_without_redis(
+    transactional_db, start_emulator, make_client, settings, tmp_path
+):
     emulator = start_emulator("--rate-window", "5")  # penalty and Retry-After: 5 s
     settings.RC_SERVER_URL = emulator.url
     for name, value in TEST_CREDENTIALS.items():
@@ -117,7 +119,11 @@ def test_a_second_process_honours_the_penalty_on_sqlite(transactional_db, start_
     with pytest.raises(ProviderError):
         client.read_presence(["~"])  # 429: held in the database for every process
     env = {**os.environ, **TEST_CREDENTIALS, "RC_SERVER_URL": emulator.url, "DATABASE_URL": database_url()}
-    env |= {"DEBUG": "on", "SECRET_KEY": settings.SECRET_KEY, "CELERY_BROKER_URL": "sqla+sqlite:///broker.db"}
+    env |= {
+        "DEBUG": "on",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite3",
+    }
     env.pop("RC_RATE_LIMIT_REDIS_URL", None)
 
     done = subprocess.run([sys.executable, "manage.py", "rc_status"], cwd=BASE_DIR, env=env, capture_output=True)

@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from integrations.base import ProviderError
 from integrations.models import ProviderToken
+from integrations.providers import default_provider
 from integrations.ringcentral.client import session_scope, settings_scope
 from integrations.ringcentral.errors import LoginRefused
 from integrations.ringcentral.shared import DatabaseTokens, token_cipher
@@ -121,7 +122,11 @@ def test_eight_processes_in_a_row_log_in_once_within_the_auth_limit(transactiona
     logged in would meet a 429 on the sixth login and revoke each other's sessions."""
     with RingCentralProcess(BASE_DIR / "tests" / "ringcentral_samples" / "seed.yaml") as emulator:
         env = {**os.environ, **TEST_CREDENTIALS, "RC_SERVER_URL": emulator.url, "DATABASE_URL": database_url()}
-        env |= {"DEBUG": "on", "SECRET_KEY": settings.SECRET_KEY, "CELERY_BROKER_URL": "sqla+sqlite:///broker.db"}
+        env |= {
+            "DEBUG": "on",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite3",
+        }
         env.pop("RC_RATE_LIMIT_REDIS_URL", None)
         for n in range(8):
             done = subprocess.run(
@@ -177,20 +182,19 @@ BOARD = "/admin/scheduler/supervision/board/"
 def test_the_board_shows_a_refused_login_with_its_time_and_code_until_a_login_succeeds(
     bob, client, emulator, make_client, point_app_at
 ):
-    point_app_at(emulator)
-    tokens = DatabaseTokens(settings_scope())
+    point_app_at(emulator, RC_JWT="revoked-jwt")  # RingCentral refuses the installation's JWT
     with pytest.raises(ProviderError):
-        make_client(emulator, jwt="revoked-jwt", tokens=tokens).read_queue(DEMO_QUEUE)
-    refused_at = ProviderToken.objects.get(scope=settings_scope()).refused_at
+        default_provider().read_queue_presence(DEMO_QUEUE)
+    row = ProviderToken.objects.get(scope=settings_scope())
 
     banner = client.get(BOARD).content.decode()
     assert "RingCentral refused the login (OAU-140)" in banner
-    assert f"{refused_at:%Y-%m-%d %H:%M} UTC" in banner and "fix RC_JWT" in banner
+    assert f"{row.refused_at:%Y-%m-%d %H:%M} UTC" in banner and "fix RC_JWT" in banner
+    assert "revoked-jwt" not in banner
 
-    ProviderToken.objects.filter(scope=settings_scope()).update(
-        refused_at=refused_at - timedelta(minutes=2)
-    )  # asked again after a minute
-    make_client(emulator, tokens=tokens).read_queue(DEMO_QUEUE)  # the JWT was re-enabled: a login succeeds
+    row.refused_at -= timedelta(minutes=2)  # a minute on, it asks again; the JWT was re-enabled meanwhile
+    row.save()
+    make_client(emulator, tokens=DatabaseTokens(settings_scope())).read_queue(DEMO_QUEUE)
     assert "refused the login" not in client.get(BOARD).content.decode()
     assert "refused the login" not in client.get(BOARD + "panel/").content.decode()
 
