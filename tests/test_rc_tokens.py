@@ -3,11 +3,13 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 
 from integrations.base import ProviderError
@@ -93,6 +95,32 @@ def test_a_token_another_process_refreshed_is_used_not_refreshed_again(shared, e
 
     assert grants(emulator) == [(JWT_GRANT, 200), ("refresh_token", 200)]
     assert 401 not in [r["status"] for r in emulator.requests()]
+
+
+def test_processes_renewing_at_once_refresh_once_between_them(transactional_db, emulator, make_client):
+    emulator.configure(token_ttl=1)
+    make_client(emulator, tokens=DatabaseTokens(SCOPE)).read_queue(DEMO_QUEUE)
+    clients = [make_client(emulator, tokens=DatabaseTokens(SCOPE)) for _ in range(4)]
+    time.sleep(0.95)  # all of them find the token due at once
+    start, failures = threading.Barrier(len(clients)), []
+
+    def renew(client):
+        start.wait()
+        try:
+            client.read_queue(DEMO_QUEUE)
+        except ProviderError as error:
+            failures.append(error)
+        finally:
+            connection.close()  # each thread has its own database connection
+
+    threads = [threading.Thread(target=renew, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert failures == []
+    assert grants(emulator) == [(JWT_GRANT, 200), ("refresh_token", 200)]
 
 
 def test_it_logs_in_with_the_jwt_when_the_refresh_token_has_expired(shared, emulator):
