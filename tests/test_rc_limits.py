@@ -1,8 +1,5 @@
 """A 429 holds its whole group for RingCentral's penalty, in every process, with or without Retry-After."""
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +10,7 @@ from integrations.ringcentral.client import PENALTY_WITHOUT_RETRY_AFTER, setting
 from integrations.ringcentral.ratelimit import LIGHT, InProcessStore
 from integrations.ringcentral.shared import DatabaseHolds, DatabaseTokens
 from tests.e2e.stack import database_url
-from tests.support.emulators import BASE_DIR, TEST_CREDENTIALS
+from tests.support.emulators import TEST_CREDENTIALS
 
 DEMO_QUEUE, JAMES, MARIA = "61986637000", "111111111", "222222222"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -118,15 +115,9 @@ def test_a_second_process_honours_the_penalty_without_redis(
     spend(emulator, "GET", f"/restapi/v1.0/account/~/call-queues/{DEMO_QUEUE}", 49)  # Light's 50 are gone
     with pytest.raises(ProviderError):
         client.read_presence(["~"])  # 429: held in the database for every process
-    env = {**os.environ, **TEST_CREDENTIALS, "RC_SERVER_URL": emulator.url, "DATABASE_URL": database_url()}
-    env |= {
-        "DEBUG": "on",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite3",
-    }
-    env.pop("RC_RATE_LIMIT_REDIS_URL", None)
+    key = settings.SECRET_KEY
 
-    done = subprocess.run([sys.executable, "manage.py", "rc_status"], cwd=BASE_DIR, env=env, capture_output=True)
+    done = emulator.run_app_command("rc_status", database_url=database_url(), secret_key=key, broker_dir=tmp_path)
 
     assert done.returncode == 0, done.stderr
     light = [r for r in emulator.requests() if r["group"] == LIGHT]

@@ -1,8 +1,5 @@
 """One RingCentral session for the whole installation: shared, encrypted, refreshed; a refused login said once."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -149,17 +146,9 @@ def test_eight_processes_in_a_row_log_in_once_within_the_auth_limit(transactiona
     """The Auth group is on (5 a minute) and sessions are capped at 5: eight processes that each
     logged in would meet a 429 on the sixth login and revoke each other's sessions."""
     with RingCentralProcess(BASE_DIR / "tests" / "ringcentral_samples" / "seed.yaml") as emulator:
-        env = {**os.environ, **TEST_CREDENTIALS, "RC_SERVER_URL": emulator.url, "DATABASE_URL": database_url()}
-        env |= {
-            "DEBUG": "on",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path}/broker.sqlite3",
-        }
-        env.pop("RC_RATE_LIMIT_REDIS_URL", None)
+        app = {"database_url": database_url(), "secret_key": settings.SECRET_KEY, "broker_dir": tmp_path}
         for n in range(8):
-            done = subprocess.run(
-                [sys.executable, "manage.py", "rc_status"], cwd=BASE_DIR, env=env, capture_output=True, text=True
-            )
+            done = emulator.run_app_command("rc_status", **app)
             assert done.returncode == 0, f"process {n + 1}: {done.stderr}"
             assert "signed in as extension 111111111" in done.stdout
         log = emulator.requests()

@@ -146,6 +146,15 @@ class RingCentralProcess(EmulatorProcess):
         """Delete an agent's extension: its batch presence part then answers 404 CMN-102."""
         self.call("DELETE", f"extensions/{extension_id}")
 
+    def run_app_command(self, *arguments: str, database_url: str, secret_key: str, broker_dir: Path):
+        """Run `manage.py ARGUMENTS` as a separate product process on this emulator and the given database,
+        without Redis (pacing in-process, holds and the session in the database); the finished process."""
+        env = {**os.environ, **self.credentials, "RC_SERVER_URL": self.url, "DATABASE_URL": database_url}
+        env |= {"DEBUG": "on", "SECRET_KEY": secret_key, "CELERY_BROKER_URL": f"sqla+sqlite:///{broker_dir}/broker.db"}
+        env.pop("RC_RATE_LIMIT_REDIS_URL", None)
+        command = [sys.executable, "manage.py", *arguments]
+        return subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+
     def client_kwargs(self) -> dict[str, str]:
         """Arguments for RingCentralClient that point it at this emulator."""
         c = self.credentials
