@@ -6,9 +6,11 @@ for anything that went wrong, so callers branch on meaning, not on strings.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from django.db import models
+
+V = TypeVar("V")
 
 
 class ProviderName(models.TextChoices):
@@ -30,6 +32,8 @@ class ProviderError(Exception):
     `outcome_unknown`: a write was sent but no answer came (a timeout, a connection dropped after
     sending), so it may have landed; read the value back before sending anything more to it.
     """
+
+    blocks_every_call: ClassVar[bool] = False  # True: every call fails alike until the configuration is fixed
 
     def __init__(
         self,
@@ -62,6 +66,14 @@ class ProviderError(Exception):
     @property
     def _detail(self) -> str:
         return ", ".join(p for p in (self.code, f"HTTP {self.status}" if self.status else "") if p)
+
+
+class Readings(dict[str, V]):
+    """A batched read's values by id, with why each id that failed is missing (id -> ProviderError)."""
+
+    def __init__(self, values: dict[str, V] | None = None, failures: dict[str, ProviderError] | None = None):
+        super().__init__(values or {})
+        self.failures = failures or {}
 
 
 @dataclass(frozen=True, slots=True)

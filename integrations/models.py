@@ -1,5 +1,5 @@
-"""What Callrota keeps about the providers beyond RingCentral: explicit identity mappings,
-live status, and the webhook events received (stored first, processed after)."""
+"""What Callrota keeps about the providers: explicit identity mappings, live status, the webhook
+events received (stored first, processed after), and RingCentral's shared session and 429 holds."""
 
 from django.db import models
 
@@ -96,3 +96,32 @@ class CallEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.call_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ProviderToken(models.Model):
+    """The installation's one RingCentral session, shared by every process; tokens encrypted at rest.
+
+    Also the last login RingCentral refused for good, shown to supervisors until a login succeeds.
+    """
+
+    scope = models.CharField(max_length=64, unique=True, help_text="A digest of the server, app and JWT in use.")
+    access_token = models.TextField(blank=True, help_text="Encrypted with a key derived from SECRET_KEY.")
+    renew_at = models.DateTimeField(null=True, blank=True, help_text="When to refresh the access token (UTC).")
+    refresh_token = models.TextField(blank=True, help_text="Encrypted with a key derived from SECRET_KEY.")
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    refused_at = models.DateTimeField(null=True, blank=True, help_text="When RingCentral last refused the login.")
+    refused_code = models.CharField(max_length=50, blank=True)
+    refused_message = models.CharField(max_length=300, blank=True)
+
+    def __str__(self):
+        return f"RingCentral session {self.scope}"
+
+
+class RateLimitHold(models.Model):
+    """A usage-plan group nobody may call until `held_until`: a 429's penalty, honoured by every process."""
+
+    key = models.CharField(max_length=100, unique=True)
+    held_until = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.key} held until {self.held_until:%H:%M:%S}"

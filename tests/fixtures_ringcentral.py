@@ -1,9 +1,12 @@
 """Pytest fixtures: a real RingCentral emulator in a child process, reset before each test."""
 
+import contextlib
 from pathlib import Path
 
 import pytest
 
+from integrations.base import ProviderError
+from integrations.models import ProviderToken
 from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
@@ -91,6 +94,11 @@ def point_app_at(settings):
         for name, value in (TEST_CREDENTIALS | overrides).items():
             setattr(settings, name, value)
         default_provider.cache_clear()
+        ProviderToken.objects.all().delete()  # the emulator forgot every session: so does the installation
+        with contextlib.suppress(ProviderError):  # refused credentials: the test meets the refusal itself
+            # Sign in from the test's thread: threads of the app (the receptionist's live reads) then use
+            # this process's token, rather than wait on SQLite's lock held by the test's transaction.
+            default_provider().sign_in()
 
     yield point
     default_provider.cache_clear()

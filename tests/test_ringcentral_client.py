@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -26,12 +27,14 @@ from integrations.ringcentral.ratelimit import (
     group_for,
 )
 from integrations.ringcentral.schema import AgentQueuePresence
+from scheduler.reconcile.run import reconcile_locked
 
 # Until tests/conftest.py registers it for the whole suite.
 
 DEMO_QUEUE, SAMPLE_QUEUE, ADAMS, BAKER = "61986637000", "1081167000", "62284876000", "62376752000"
 JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"
 REDIS_URL = "redis://127.0.0.1:6379/15"
+MORNING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # Tue 08:00 New York: Support mornings start
 
 
 def calls(emulator, method=None, fragment="") -> list[dict]:
@@ -156,12 +159,42 @@ def test_a_single_extension_is_read_without_a_batch(client, emulator):
     assert [r["status"] for r in calls(emulator, "GET", "/presence")] == [200]
 
 
-def test_an_unknown_extension_in_a_batch_raises_its_404(client):
-    with pytest.raises(ProviderError) as error:
-        client.read_dnd([JAMES, "999"])
+def test_a_failed_batch_part_leaves_out_only_its_extension_with_its_404(client):
+    dnd = client.read_dnd([JAMES, "999", MARIA])
 
-    assert (error.value.status, error.value.code, error.value.permanent) == (404, "CMN-102", True)
-    assert "999" in str(error.value)
+    assert dnd == {JAMES: "TakeAllCalls", MARIA: "TakeAllCalls"}
+    error = dnd.failures["999"]
+    assert (error.status, error.code, error.permanent) == (404, "CMN-102", True)
+
+
+def test_a_deleted_extension_blinds_no_other_agent(client, emulator):
+    client.write_dnd(JAMES, "DoNotAcceptAnyCalls")
+    emulator.delete_extension(MARIA)
+
+    dnd = client.read_dnd([JAMES, MARIA, OLENA])
+
+    assert dnd == {JAMES: "DoNotAcceptAnyCalls", OLENA: "TakeAllCalls"}
+    assert set(dnd.failures) == {MARIA}
+    assert "not found" in str(dnd.failures[MARIA])
+
+
+def test_an_unknown_single_extension_raises_its_404(client):
+    with pytest.raises(ProviderError) as error:
+        client.read_dnd(["999"])
+
+    assert (error.value.status, error.value.code) == (404, "CMN-102")
+
+
+def test_the_reconciler_corrects_everyone_elses_dnd_when_one_extension_was_deleted(demo_emulator, demo_rc):
+    demo_rc.write_dnd(JAMES, "DoNotAcceptAnyCalls")
+    demo_emulator.delete_extension(MARIA)
+
+    result = reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
+
+    assert demo_rc.read_dnd([JAMES]) == {JAMES: "TakeAllCalls"}  # James is on shift at 08:00
+    [problem] = [p for p in result.problems if "DnD" in p]
+    assert problem.startswith(f"agent {MARIA}: DnD status not returned by the provider: ")
+    assert "not found" in problem and "CMN-102" in problem
 
 
 def test_a_batch_part_that_is_itself_multipart_is_malformed():
@@ -263,11 +296,12 @@ def test_it_never_shows_the_jwt_or_the_token(emulator, caplog, make_client):
     client.read_queue(DEMO_QUEUE)
     with pytest.raises(ProviderError) as error:
         client.read_queue("999")
-    token = client._token.value
+    tokens = client._token
 
-    shown = caplog.text + str(error.value) + repr(error.value) + repr(client) + repr(client._token)
+    shown = caplog.text + str(error.value) + repr(error.value) + repr(client) + repr(tokens)
     assert client._jwt not in shown
-    assert token not in shown
+    assert tokens.access not in shown
+    assert tokens.refresh not in shown
     assert "logged in" in caplog.text  # the log did record the logins
 
 

@@ -95,6 +95,53 @@ def test_a_refresh_token_buys_a_new_token_once(emulator):
     assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
 
+def test_a_refresh_rotates_both_tokens_and_revokes_the_old_access_token(emulator):
+    api = Api(emulator)
+    first = api.log_in().json()
+
+    renewed = api.post_token({"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, auth=APP).json()
+
+    assert renewed["refresh_token"] != first["refresh_token"]
+    assert api.call("GET", ACCOUNT + "/call-queues", first["access_token"]).status_code == 401
+    assert api.call("GET", ACCOUNT + "/call-queues", renewed["access_token"]).ok
+
+
+def test_a_refresh_token_expires_after_its_ttl(emulator):
+    emulator.configure(refresh_token_ttl=1)
+    refresh = Api(emulator).log_in().json()["refresh_token"]
+    time.sleep(1.05)
+
+    response = Api(emulator).post_token({"grant_type": "refresh_token", "refresh_token": refresh}, auth=APP)
+
+    assert (response.status_code, response.json()["errors"][0]["errorCode"]) == (400, "OAU-211")
+
+
+def test_a_sixth_session_revokes_the_oldest_with_its_refresh_token(emulator):
+    emulator.configure(rate_limits=False)
+    sessions = [Api(emulator).log_in().json() for _ in range(6)]
+    api = Api(emulator)
+
+    oldest, *others = sessions
+    assert api.call("GET", ACCOUNT + "/call-queues", oldest["access_token"]).status_code == 401
+    assert all(api.call("GET", ACCOUNT + "/call-queues", s["access_token"]).ok for s in others)
+    refused = api.post_token({"grant_type": "refresh_token", "refresh_token": oldest["refresh_token"]}, auth=APP)
+    assert refused.status_code == 400
+
+
+def test_refreshing_keeps_the_session_so_it_revokes_nobody(emulator):
+    emulator.configure(rate_limits=False)
+    sessions = [Api(emulator).log_in().json() for _ in range(5)]
+    refresh = sessions[-1]["refresh_token"]
+    for _ in range(3):
+        refresh = (
+            Api(emulator)
+            .post_token({"grant_type": "refresh_token", "refresh_token": refresh}, auth=APP)
+            .json()["refresh_token"]
+        )
+
+    assert Api(emulator).call("GET", ACCOUNT + "/call-queues", sessions[0]["access_token"]).ok
+
+
 @pytest.mark.parametrize(
     "token, code", [("", "AGW-401"), ("no-such-token", "TokenInvalid")], ids=["no token", "unknown token"]
 )
@@ -161,6 +208,40 @@ def test_past_the_limit_it_answers_429_with_retry_after_until_the_penalty_ends(a
     assert refused.headers["Retry-After"] == "1" and refused.headers["X-Rate-Limit-Remaining"] == "0"
     time.sleep(1.05)
     assert api.call("GET", ACCOUNT + "/call-log").status_code == 200
+
+
+def test_the_sixth_login_in_a_window_is_refused_429_in_the_auth_group(emulator):
+    statuses = [Api(emulator).log_in().status_code for _ in range(6)]
+
+    assert statuses == [200] * 5 + [429]
+
+
+def test_every_request_during_the_penalty_restarts_it(api):
+    for _ in range(11):
+        api.call("GET", ACCOUNT + "/call-log")  # the 11th is the first 429: a 1 s penalty starts
+    for _ in range(3):
+        time.sleep(0.6)  # each knock lands inside the penalty, which it restarts
+        assert api.call("GET", ACCOUNT + "/call-log").status_code == 429
+    time.sleep(1.05)
+
+    assert api.call("GET", ACCOUNT + "/call-log").status_code == 200
+
+
+def test_it_can_answer_429_without_retry_after(api, emulator):
+    emulator.configure(retry_after=False)
+
+    refused = [api.call("GET", ACCOUNT + "/call-log") for _ in range(11)][-1]
+
+    assert error_of(refused) == (429, "CMN-301")
+    assert "Retry-After" not in refused.headers
+
+
+def test_the_request_log_names_each_grant(emulator):
+    api = Api(emulator)
+    refresh = api.log_in().json()["refresh_token"]
+    api.post_token({"grant_type": "refresh_token", "refresh_token": refresh}, auth=APP)
+
+    assert [r["grant"] for r in emulator.requests()] == [JWT_GRANT, "refresh_token"]
 
 
 def test_with_rate_limits_off_nothing_is_counted(api, emulator):
@@ -325,6 +406,19 @@ def test_batch_presence_is_207_multipart_with_the_status_summary_first(api):
     assert parts[1].body["errorCode"] == "CMN-102"
 
 
+def test_a_deleted_extension_fails_its_own_batch_part_with_404_cmn_102(api, emulator):
+    emulator.delete_extension(MARIA)
+
+    response = api.call("GET", f"{ACCOUNT}/extension/{JAMES},{MARIA},{OLENA}/presence")
+
+    parts = parse_batch(response.headers["Content-Type"], response.content)
+    assert [p.status for p in parts] == [200, 404, 200]
+    assert parts[1].body["errorCode"] == "CMN-102"
+    assert parts[1].body["errors"][0]["parameterName"] == "extensionId"
+    queue_members = api.call("GET", f"{ACCOUNT}/call-queues/{DEMO_QUEUE}/members").json()["records"]
+    assert MARIA not in {str(m["id"]) for m in queue_members}
+
+
 def test_batch_presence_of_more_than_30_extensions_is_refused(api):
     response = api.call("GET", f"{ACCOUNT}/extension/{','.join([JAMES] * 31)}/presence")
 
@@ -386,6 +480,8 @@ def test_flags_set_limits_faults_tokens_and_the_owner(start_emulator):
         "fail_rate": 0.5,
         "write_fail_rate": 0.25,
         "latency": 0.0,
+        "retry_after": True,
+        "refresh_token_ttl": 7 * 24 * 3600,
     }
     emulator.configure(fail_rate=0.0)
     assert Api(emulator).log_in().json()["owner_id"] == MARIA

@@ -130,7 +130,7 @@ def emulator():
 
 def test_reconcile_and_sync_show_provider_errors_as_messages(bob, client, point_app_at, emulator):
     point_app_at(emulator, RC_CLIENT_SECRET="wrong-secret", RC_JWT="wrong-jwt")
-    for action, words in (("reconcile", "read failed"), ("sync", "Sync failed")):
+    for action, words in (("reconcile", "RingCentral refused the login (OAU-153)"), ("sync", "Sync failed")):
         response = client.post(f"/admin/scheduler/supervision/{action}/", follow=True)
         assert response.status_code == 200
         assert any(words in str(m) for m in response.context["messages"]), action

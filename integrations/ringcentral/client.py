@@ -4,13 +4,16 @@ Every request leaves through `_request`, which adds the bearer token, paces the 
 by usage-plan group, retries what is worth retrying and turns failures into
 ProviderError (HTTP status, RingCentral's errorCode, permanent or not).
 
+The bearer token is the installation's one session (see shared.py): every process uses
+the stored token, one refreshes it before it expires, and the JWT is traded again only
+when the refresh token is gone or refused.
+
 Build one client per process (after a worker forks): it holds a connection pool.
 """
 
 import hashlib
 import logging
 import random
-import threading
 import time
 from collections.abc import Iterator
 
@@ -19,11 +22,11 @@ from django.conf import settings
 from requests.auth import AuthBase, HTTPBasicAuth
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from integrations.base import Provider, ProviderError, ProviderName, QueueInfo
+from integrations.base import Provider, ProviderError, ProviderName, QueueInfo, Readings
 
-from .errors import RingCentralError
+from .errors import LoginRefused, RingCentralError
 from .multipart import parse_batch
-from .ratelimit import Pacer, group_for, pacing_store
+from .ratelimit import InProcessStore, Pacer, RedisStore, group_for
 from .schema import (
     DND_STATUSES,
     LEGACY_DND_STATUS,
@@ -34,31 +37,19 @@ from .schema import (
     QueueMemberPresence,
     ServiceStatus,
 )
+from .shared import DatabaseHolds, DatabaseTokens, MemoryTokens, Refusal, Tokens
 
 logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/restapi/oauth/token"  # noqa: S105 - a path, not a secret
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-LOGIN_REFUSED_FOR = 60.0  # seconds a refused login is answered from memory
+LOGIN_REFUSED_FOR = 60.0  # seconds a refused login is answered from the record, without asking again
+# A 429 without Retry-After: RingCentral advises 30 s or more, and its penalty lasts a window (60 s).
+PENALTY_WITHOUT_RETRY_AFTER = 60.0
 UNREACHABLE_FOR = 20.0  # seconds a server that failed every retry is taken as down
 ACCOUNT = "/restapi/v1.0/account/~"
 BATCH_LIMIT = 30  # extensions per batch presence read, RingCentral's maximum
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-
-
-class _Token:
-    """An access token and when to stop using it; its repr never shows the value."""
-
-    def __init__(self, value: str, expires_in: float):
-        self.value = value
-        # Renew a little before RingCentral would refuse it: 10% of its life, at most a minute.
-        self.renew_at = time.monotonic() + expires_in - min(60.0, expires_in / 10)
-
-    def fresh(self) -> bool:
-        return time.monotonic() < self.renew_at
-
-    def __repr__(self):
-        return "<token>"
 
 
 class RingCentralClient(Provider):
@@ -80,6 +71,7 @@ class RingCentralClient(Provider):
         jwt: str,
         *,
         store=None,
+        tokens=None,
         page_size: int = 100,
         timeout: tuple[float, float] = (5.0, 30.0),
         max_attempts: int = 5,
@@ -89,14 +81,13 @@ class RingCentralClient(Provider):
         self.server_url = server_url.rstrip("/")
         self._credentials = (client_id, client_secret)
         self._jwt = jwt
-        self._token: _Token | None = None
-        self._token_lock = threading.Lock()
-        self._refused: tuple[ProviderError, float] | None = None  # a permanent login refusal, until when
+        self.tokens = tokens if tokens is not None else MemoryTokens()
+        self._token: Tokens | None = None  # this process's copy of the stored tokens
         self._unreachable: tuple[ProviderError, float] | None = None  # connection failures, until when
         self._session = requests.Session()
-        # One budget per app and user, as RingCentral counts them; the hash keeps the JWT out of Redis keys.
-        scope = hashlib.sha256(f"{self.server_url}|{client_id}|{jwt}".encode()).hexdigest()[:16]
-        self.pacer = Pacer(store if store is not None else pacing_store(None), scope=scope, pending_for=timeout[1])
+        # One budget per app and user, as RingCentral counts them.
+        store = store if store is not None else InProcessStore()
+        self.pacer = Pacer(store, scope=session_scope(server_url, client_id, jwt), pending_for=timeout[1], sleep=sleep)
         self.page_size = page_size
         self.timeout = timeout
         self.max_attempts = max_attempts
@@ -134,9 +125,10 @@ class RingCentralClient(Provider):
             records = [{"callQueue": {"id": queue}, "acceptCalls": value} for queue, value in accept.items()]
             self._request("PUT", f"{ACCOUNT}/extension/{agent_id}/call-queue-presence", json={"records": records})
 
-    def read_dnd(self, agent_ids: list[str]) -> dict[str, str]:
-        """agent id -> dndStatus, 30 agents a call."""
-        return {agent: presence.dnd_status for agent, presence in self.read_presence(agent_ids).items()}
+    def read_dnd(self, agent_ids: list[str]) -> Readings[str]:
+        """agent id -> dndStatus, 30 agents a call; an agent whose part failed is missing, with why."""
+        presences = self.read_presence(agent_ids)
+        return Readings({agent: p.dnd_status for agent, p in presences.items()}, presences.failures)
 
     def write_dnd(self, agent_id: str, status: str) -> None:
         """Set one agent's dndStatus; TakeDepartmentCallsOnly is refused here, as RingCentral would."""
@@ -174,12 +166,22 @@ class RingCentralClient(Provider):
         """One call for all of the agent's queues."""
         return {p.queue_id: p.accept_calls for p in self.read_agent_queue_presence(agent_id)}
 
-    def read_presence(self, extension_ids: list[str]) -> dict[str, Presence]:
-        """extension id -> presence; batches of up to 30 extensions in one call each."""
-        presences: dict[str, Presence] = {}
+    def read_presence(self, extension_ids: list[str]) -> Readings[Presence]:
+        """extension id -> presence; batches of up to 30 extensions in one call each.
+
+        Batch parts succeed or fail one by one (a deleted extension's part is a 404): the others are
+        used, and each failed one is in `failures` with its error. A single extension's 404 raises.
+        """
+        presences: Readings[Presence] = Readings()
         for start in range(0, len(extension_ids), BATCH_LIMIT):
-            presences.update(self._read_presence_batch(extension_ids[start : start + BATCH_LIMIT]))
+            batch = self._read_presence_batch(extension_ids[start : start + BATCH_LIMIT])
+            presences.update(batch)
+            presences.failures.update(batch.failures)
         return presences
+
+    def sign_in(self) -> None:
+        """Make sure the installation's session is valid now: log in or refresh if due; LoginRefused if refused."""
+        self._bearer()
 
     def read_status(self) -> ServiceStatus:
         """Whether RingCentral's API says it is up."""
@@ -193,20 +195,23 @@ class RingCentralClient(Provider):
 
     # ------------------------------------------------------------------ reading helpers
 
-    def _read_presence_batch(self, ids: list[str]) -> dict[str, Presence]:
+    def _read_presence_batch(self, ids: list[str]) -> Readings[Presence]:
         response = self._request("GET", f"{ACCOUNT}/extension/{','.join(ids)}/presence")
         if response.status_code != 207:
-            return {ids[0]: Presence.from_api(response.json())}
+            return Readings({ids[0]: Presence.from_api(response.json())})
         try:
             parts = parse_batch(response.headers.get("Content-Type", ""), response.content)
         except (ValueError, KeyError) as error:
             raise RingCentralError(f"Malformed batch presence answer: {error}", status=207) from error
         if len(parts) != len(ids):
             raise RingCentralError(f"Batch presence answered {len(parts)} parts for {len(ids)} extensions", status=207)
+        presences: Readings[Presence] = Readings()
         for extension_id, part in zip(ids, parts, strict=True):
             if part.status >= 400:
-                raise _error(f"GET presence of extension {extension_id}", part.status, part.body)
-        return {extension_id: Presence.from_api(part.body) for extension_id, part in zip(ids, parts, strict=True)}
+                presences.failures[extension_id] = _error("GET presence", part.status, part.body)
+            else:
+                presences[extension_id] = Presence.from_api(part.body)
+        return presences
 
     def _records(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every record of a paged list, page after page until there is no next one."""
@@ -245,14 +250,16 @@ class RingCentralClient(Provider):
                 continue
             self._unreachable = None
             if response.status_code == 401 and not renewed:
-                self._token, renewed = None, True  # revoked or expired early: log in again, once
+                self._forget_token()  # revoked or expired early: renew, once
+                renewed = True
                 continue
-            if response.status_code in RETRYABLE_STATUSES and not last:
-                retry_after = _retry_after(response)
-                delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if response.status_code in RETRYABLE_STATUSES:
                 hold = group if response.status_code == 429 else None
-                self._retry_later(method, path, f"HTTP {response.status_code}", delay, hold=hold)
-                continue
+                delay = self._retry_delay(response, attempt, penalised=hold is not None)
+                if not last:
+                    self._retry_later(method, path, f"HTTP {response.status_code}", delay, hold=hold)
+                    continue
+                self.pacer.hold(hold, delay)  # giving up, but every process still waits out the penalty
             if response.status_code >= 400:
                 raise _error(f"{method} {path}", response.status_code, _json_or_empty(response))
             return response
@@ -281,35 +288,75 @@ class RingCentralClient(Provider):
         else:
             self._sleep(delay)
 
+    def _retry_delay(self, response: requests.Response, attempt: int, *, penalised: bool) -> float:
+        """Retry-After when given; else a 429's documented penalty, or backoff for a server error."""
+        retry_after = _retry_after(response)
+        if retry_after is not None:
+            return retry_after
+        return PENALTY_WITHOUT_RETRY_AFTER if penalised else self._backoff(attempt)
+
     def _backoff(self, attempt: int) -> float:
         """Capped exponential backoff with full jitter, so retrying workers do not stampede together."""
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
 
     def _bearer(self) -> "_BearerAuth":
-        """Bearer auth for the next request, logging in first when the cached token is missing or about to expire.
+        """Bearer auth for the next request with the installation's token, renewed first when due."""
+        if self._token is None or not self._token.fresh(time.time()):
+            self._token = self._current_tokens()
+        return _BearerAuth(self._token.access)
 
-        A login refused for good (wrong credentials) is remembered for a while and raised again
-        without asking: the Auth group allows 5 requests a minute, and every other call would
-        otherwise spend one on the same refusal.
+    def _current_tokens(self) -> Tokens:
+        """The stored tokens while fresh; else renewed by one process at a time (whoever locks first).
+
+        A login refused for good is recorded (for the board and each run) and raised again without
+        asking for a minute: the Auth group allows 5 requests a minute, and every call would spend one.
         """
-        with self._token_lock:
-            if self._refused and time.monotonic() < self._refused[1]:
-                raise self._refused[0]
-            if self._token is None or not self._token.fresh():
-                try:
-                    self._token = self._log_in()
-                except ProviderError as error:
-                    if error.permanent:
-                        self._refused = (error, time.monotonic() + LOGIN_REFUSED_FOR)
-                    raise
-            self._refused = None
-            return _BearerAuth(self._token.value)
+        stored = self.tokens.load()
+        if stored is not None and stored.fresh(time.time()):
+            return stored
+        refusal = self.tokens.refusal()
+        if refusal is not None and time.time() - refusal.at < LOGIN_REFUSED_FOR:
+            raise LoginRefused(at=refusal.at, code=refusal.code, message=refusal.message)
+        try:
+            with self.tokens.renewing() as current:
+                if current is not None and current.fresh(time.time()):
+                    return current  # another process renewed it while this one waited
+                renewed = self._renew(current)
+                self.tokens.save(renewed)
+                return renewed
+        except LoginRefused as refused:
+            self.tokens.refuse(Refusal(refused.at, refused.code, refused.reason))
+            raise
 
-    def _log_in(self) -> _Token:
-        """Trade the JWT for an access token (the JWT bearer grant)."""
-        body = self._request("POST", TOKEN_PATH, data={"grant_type": JWT_GRANT, "assertion": self._jwt}).json()
-        logger.info("RingCentral: logged in; token valid for %ss", body.get("expires_in"))
-        return _Token(body["access_token"], float(body["expires_in"]))
+    def _renew(self, current: Tokens | None) -> Tokens:
+        """The refresh-token grant while the refresh token lives; the JWT grant when it is gone or refused."""
+        if current is not None and current.refreshable(time.time()):
+            try:
+                return self._grant({"grant_type": "refresh_token", "refresh_token": current.refresh})
+            except ProviderError as error:
+                if not error.permanent:
+                    raise
+                logger.info("RingCentral refused the refresh token (%s); logging in with the JWT", error.code)
+        try:
+            return self._grant({"grant_type": JWT_GRANT, "assertion": self._jwt})
+        except ProviderError as error:
+            if not error.permanent:
+                raise
+            code = error.code or f"HTTP {error.status}"
+            raise LoginRefused(at=time.time(), code=code, message=_oauth_message(error), status=error.status) from None
+
+    def _grant(self, form: dict[str, str]) -> Tokens:
+        """Trade a grant for tokens at the token endpoint."""
+        body = self._request("POST", TOKEN_PATH, data=form).json()
+        done = "refreshed its token" if form["grant_type"] == "refresh_token" else "logged in with the JWT"
+        logger.info("RingCentral: %s; token valid for %ss", done, body.get("expires_in"))
+        return Tokens.from_grant(body, time.time())
+
+    def _forget_token(self) -> None:
+        """RingCentral refused our access token: drop it here and in the store (unless already replaced)."""
+        if self._token is not None:
+            self.tokens.discard(self._token.access)
+        self._token = None
 
 
 class _BearerAuth(AuthBase):
@@ -359,15 +406,33 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+def _oauth_message(error: ProviderError) -> str:
+    """The refusal's own words, without the request line (it names the token endpoint, not a secret)."""
+    return error.message.split(": ", 1)[-1]
+
+
+def session_scope(server_url: str, client_id: str, jwt: str) -> str:
+    """One key per server, app and user, as RingCentral counts sessions and budgets; a digest keeps the JWT out."""
+    return hashlib.sha256(f"{server_url.rstrip('/')}|{client_id}|{jwt}".encode()).hexdigest()[:16]
+
+
+def settings_scope() -> str:
+    """The session scope of the configured RingCentral credentials."""
+    return session_scope(settings.RC_SERVER_URL, settings.RC_CLIENT_ID, settings.RC_JWT)
+
+
 def client_from_settings() -> RingCentralClient:
-    """A client from Django settings, pacing in Redis when there is one to share (else in-process)."""
+    """A client from Django settings: the installation's session in the database, pacing shared by every
+    process (in Redis when there is one, else in-process with 429 holds in the database)."""
     redis_url = getattr(settings, "RC_RATE_LIMIT_REDIS_URL", "")
     if not redis_url and settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         redis_url = settings.CELERY_BROKER_URL
+    store = RedisStore(redis_url) if redis_url else InProcessStore(shared_holds=DatabaseHolds())
     return RingCentralClient(
         settings.RC_SERVER_URL,
         settings.RC_CLIENT_ID,
         settings.RC_CLIENT_SECRET,
         settings.RC_JWT,
-        store=pacing_store(redis_url or None),
+        store=store,
+        tokens=DatabaseTokens(settings_scope()),
     )

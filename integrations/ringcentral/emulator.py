@@ -2,15 +2,19 @@
 
 It enforces what RingCentral enforces, so the client, the demo and RingCentral's own
 samples meet the same refusals they would meet in production: the JWT bearer grant
-and expiring bearer tokens; usage-plan groups with `X-Rate-Limit-*` headers, 429 and
-a penalty interval past the limit; acceptQueueCalls derived from DnD; members'
+and the refresh-token grant (refresh tokens rotate; at most 5 sessions per user and
+app, a 6th login revokes the oldest) with expiring bearer tokens; usage-plan groups
+(Auth 5 a minute) with `X-Rate-Limit-*` headers, 429 and a penalty interval past the
+limit that every request during it restarts (Retry-After can be left out, as RingCentral
+sometimes does); batch parts that fail one by one; acceptQueueCalls derived from DnD; members'
 own status changes refused where the queue's editableMemberStatus is false; 404
 CMN-102, 400 CMN-101 and RingCentral's error body shape; batch presence as 207
 multipart. State lives in memory, seeded from a schedule file.
 
 Tests steer it through a loopback-only control API under /_emulator/: the request log
 (GET, DELETE /requests), faults and limits (GET, PATCH /config), POST /expire-tokens,
-POST /reset (back to the seed) and POST /call-log (add call log records).
+POST /reset (back to the seed), POST /call-log (add call log records) and
+DELETE /extensions/<id> (delete an agent's extension).
 """
 
 import base64
@@ -37,6 +41,7 @@ from .schema import DND_STATUSES
 ACCOUNT_ID = "809646000"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 REFRESH_TOKEN_TTL = 7 * 24 * 3600
+SESSIONS_PER_USER = 5  # active sessions per user per app; a 6th login revokes the oldest
 BATCH_LIMIT = 30
 NO_QUEUE_CALLS = ("DoNotAcceptAnyCalls", "DoNotAcceptDepartmentCalls")  # DnD values that mean acceptQueueCalls false
 USER_STATUSES = ("Available", "Busy", "Offline")
@@ -103,6 +108,8 @@ class Config:
     fail_rate: float = 0.0  # share of API requests answered 503, spread evenly
     write_fail_rate: float = 0.0  # share of writes (PUT) answered 503, on top: reads still answer
     latency: float = 0.0  # seconds added to every API request
+    retry_after: bool = True  # False: 429s come without Retry-After, as RingCentral's sometimes do
+    refresh_token_ttl: int = REFRESH_TOKEN_TTL
 
     def updated(self, changes) -> "Config":
         """A copy with `changes` applied; ValueError naming the first bad one."""
@@ -115,6 +122,8 @@ class Config:
             "fail_rate": lambda v: _number(v) and 0 <= v <= 1,
             "write_fail_rate": lambda v: _number(v) and 0 <= v <= 1,
             "latency": lambda v: _number(v) and v >= 0,
+            "retry_after": lambda v: isinstance(v, bool),
+            "refresh_token_ttl": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
         }
         for key, value in changes.items():
             if key not in checks or not checks[key](value):
@@ -161,7 +170,11 @@ def not_found(parameter: str) -> Refused:
 
 
 class RateLimiter:
-    """RingCentral's usage-plan counting: a sliding window per app and group, then a penalty interval."""
+    """RingCentral's usage-plan counting: a sliding window per app and group, then a penalty interval.
+
+    Every request made during the penalty restarts it, as RingCentral does: a client that keeps
+    knocking stays locked out.
+    """
 
     def __init__(self) -> None:
         self._hits: dict[tuple, deque] = {}
@@ -170,7 +183,8 @@ class RateLimiter:
     def admit(self, key: tuple, limit: int, window: float, now: float) -> tuple[int, float]:
         """(requests left, 0) when admitted; (0, seconds to wait) when refused."""
         if self._penalty_until.get(key, 0) > now:
-            return 0, self._penalty_until[key] - now
+            self._penalty_until[key] = now + window
+            return 0, window
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - window:
             hits.popleft()
@@ -185,6 +199,7 @@ class RateLimiter:
 class Token:
     client_id: str
     expires_at: float
+    session: int = 0  # the login it belongs to: refreshing keeps the session, a new login starts one
 
 
 # ---------------------------------------------------------------------------- the emulator
@@ -213,6 +228,8 @@ class Emulator(EmulatorApp):
             self.config = copy.copy(self._initial_config)
             self.access_tokens: dict[str, Token] = {}
             self.refresh_tokens: dict[str, Token] = {}
+            self.sessions: list[tuple[str, int]] = []  # (client id, session), oldest first
+            self._last_session = 0
             self.limiter = RateLimiter()
             self.request_log: list[dict] = []
             self._failure_debt = 0.0
@@ -242,6 +259,7 @@ class Emulator(EmulatorApp):
             ("POST", "/_emulator/expire-tokens", "expire_tokens"),
             ("POST", "/_emulator/reset", "reset_control"),
             ("POST", "/_emulator/call-log", "add_call_log"),
+            ("DELETE", "/_emulator/extensions/<ext>", "delete_extension"),
         ]
         return [Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in table]
 
@@ -261,6 +279,7 @@ class Emulator(EmulatorApp):
                     "group": group,
                     "at": time.time(),
                 }
+                | ({"grant": _form(request).get("grant_type", "")} if request.path == "/restapi/oauth/token" else {})
             )
             return response
 
@@ -335,7 +354,9 @@ class Emulator(EmulatorApp):
         }
         if wait:
             refusal = api_error(429, "CMN-301", "Request rate exceeded")
-            refusal.headers.update(headers, **{"Retry-After": str(max(1, math.ceil(wait)))})
+            refusal.headers.update(headers)
+            if self.config.retry_after:
+                refusal.headers["Retry-After"] = str(max(1, math.ceil(wait)))
             raise refusal
         return headers
 
@@ -346,30 +367,49 @@ class Emulator(EmulatorApp):
         client_id, secret = _basic_auth(request)
         if (client_id, secret) != (self.credentials.client_id, self.credentials.client_secret):
             raise oauth_error(401, "invalid_client", "OAU-153", "Invalid client")
-        form = {key: values[0] for key, values in parse_qs(request.get_data().decode(errors="replace")).items()}
+        form = _form(request)
         grant = form.get("grant_type")
         if grant == JWT_GRANT:
             if not secrets.compare_digest(form.get("assertion", ""), self.credentials.jwt):
                 raise oauth_error(400, "invalid_grant", "OAU-140", "Invalid resource owner credentials")
-        elif grant == "refresh_token":
+            return self.json(self._new_tokens(client_id, self._new_session(client_id)))
+        if grant == "refresh_token":
             token = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
-            if token is None or token.expires_at <= time.monotonic():
+            if token is None or token.expires_at <= time.monotonic() or token.client_id != client_id:
                 raise oauth_error(400, "invalid_grant", "OAU-211", "Token is revoked or expired")
-        else:
-            raise oauth_error(400, "unsupported_grant_type", "OAU-250", "Unsupported grant type")
-        return self.json(self._new_tokens(client_id))
+            self._revoke(token.session, refresh=False)  # the refresh token rotates; the old access token dies
+            return self.json(self._new_tokens(client_id, token.session))
+        raise oauth_error(400, "unsupported_grant_type", "OAU-250", "Unsupported grant type")
 
-    def _new_tokens(self, client_id: str) -> dict:
+    def _new_session(self, client_id: str) -> int:
+        """Start a session for a login; past SESSIONS_PER_USER for this app, the oldest one is revoked."""
+        self._last_session += 1
+        session = self._last_session
+        self.sessions.append((client_id, session))
+        mine = [s for c, s in self.sessions if c == client_id]
+        for oldest in mine[: max(0, len(mine) - SESSIONS_PER_USER)]:
+            self._revoke(oldest, refresh=True)
+            self.sessions.remove((client_id, oldest))
+        return session
+
+    def _revoke(self, session: int, *, refresh: bool) -> None:
+        """Forget a session's access tokens (and its refresh tokens too, when `refresh`)."""
+        stores = (self.access_tokens, self.refresh_tokens) if refresh else (self.access_tokens,)
+        for tokens in stores:
+            for value in [v for v, t in tokens.items() if t.session == session]:
+                del tokens[value]
+
+    def _new_tokens(self, client_id: str, session: int) -> dict:
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        now, ttl = time.monotonic(), self.config.token_ttl
-        self.access_tokens[access] = Token(client_id, now + ttl)
-        self.refresh_tokens[refresh] = Token(client_id, now + REFRESH_TOKEN_TTL)
+        now, ttl, refresh_ttl = time.monotonic(), self.config.token_ttl, self.config.refresh_token_ttl
+        self.access_tokens[access] = Token(client_id, now + ttl, session)
+        self.refresh_tokens[refresh] = Token(client_id, now + refresh_ttl, session)
         return {
             "access_token": access,
             "token_type": "bearer",
             "expires_in": ttl,
             "refresh_token": refresh,
-            "refresh_token_expires_in": REFRESH_TOKEN_TTL,
+            "refresh_token_expires_in": refresh_ttl,
             "scope": "ReadAccounts EditExtensions ReadPresence EditPresence ReadCallLog",
             "owner_id": self.owner,
             "endpoint_id": secrets.token_hex(8),
@@ -526,6 +566,15 @@ class Emulator(EmulatorApp):
             token.expires_at = 0.0
         return Response(status=204)
 
+    def delete_extension(self, request: Request, ext: str) -> Response:
+        """Delete an agent's extension, as an admin would: it leaves its queues, and reads of it answer 404."""
+        if ext not in self.account.agents:
+            raise not_found("extensionId")
+        del self.account.agents[ext]
+        for queue in self.account.queues.values():
+            queue.members.pop(ext, None)
+        return Response(status=204)
+
     def reset_control(self, request: Request) -> Response:
         self.reset()
         return Response(status=204)
@@ -623,6 +672,11 @@ class Emulator(EmulatorApp):
 
 
 # ---------------------------------------------------------------------------- request bodies and paging
+
+
+def _form(request: Request) -> dict[str, str]:
+    """An x-www-form-urlencoded body, first value of each field."""
+    return {key: values[0] for key, values in parse_qs(request.get_data().decode(errors="replace")).items()}
 
 
 def _json_body(request: Request):

@@ -1,5 +1,7 @@
 """RingCentral's failures in words a receptionist or supervisor can act on."""
 
+from datetime import UTC, datetime
+
 from integrations.base import ProviderError
 
 # RingCentral's error codes, then HTTP statuses.
@@ -36,3 +38,24 @@ class RingCentralError(ProviderError):
         if self.permanent:
             return f"RingCentral refused it: {self.message}"
         return "RingCentral could not be reached, we will retry" if self.status is None else "RingCentral refused it"
+
+
+# The settings to fix when RingCentral refuses a login for good, by its error code.
+LOGIN_FIXES = {"OAU-153": "RC_CLIENT_ID and RC_CLIENT_SECRET", "invalid_client": "RC_CLIENT_ID and RC_CLIENT_SECRET"}
+
+
+class LoginRefused(RingCentralError):
+    """RingCentral refused the login for good: no call can succeed until someone fixes the credentials."""
+
+    blocks_every_call = True
+
+    def __init__(self, *, at: float, code: str, message: str, status: int | None = None):
+        self.at, self.reason = at, message  # RingCentral's own words, for the record
+        moment = datetime.fromtimestamp(at, UTC)
+        fix = LOGIN_FIXES.get(code, "RC_JWT")
+        words = f"RingCentral refused the login ({code}) at {moment:%Y-%m-%d %H:%M} UTC: {message}; fix {fix}"
+        super().__init__(words, status=status, code=code, permanent=True)
+
+    @property
+    def user_message(self) -> str:
+        return self.message

@@ -4,7 +4,9 @@ RingCentral counts requests per user, per app and per group over a window
 (Light 50, Medium 40, Heavy 10, Auth 5 per 60 s by default) and announces the real
 numbers in `X-Rate-Limit-*` headers. The pacer keeps a log of our requests per group
 in a store (in-process, or Redis so every worker process shares one budget) and holds
-a request back until the log has room for it.
+a request back until the log has room for it. A 429 holds its whole group in every
+process (in Redis, or in the database beside an in-process log), since RingCentral
+restarts its penalty on every request made during it.
 
 A request's log entry is stamped when its answer arrives, not when it was sent: the
 server counted it on arrival, which is earlier, so the entry never expires from our
@@ -143,15 +145,22 @@ class _GroupLog:
 
 
 class InProcessStore:
-    """The pacing log in this process's memory: right for one worker process, or tests."""
+    """The pacing log in this process's memory: right for one worker process, or tests.
 
-    def __init__(self, clock=time.monotonic) -> None:
+    `shared_holds` (e.g. in the database) makes a 429's penalty hold every process, not only this one.
+    """
+
+    def __init__(self, clock=time.monotonic, shared_holds=None) -> None:
         self._clock = clock
+        self._shared_holds = shared_holds
         self._lock = threading.Lock()
         self._groups: dict[str, _GroupLog] = {}
 
     def reserve(self, key: str, token: str, limit: int, window: float, pending_for: float) -> float:
         """Seconds to wait before trying again, or 0 once `token` has its place."""
+        held = self._shared_holds.held_for(key) if self._shared_holds is not None else 0.0
+        if held > 0:
+            return held
         with self._lock:
             log, now = self._groups.setdefault(key, _GroupLog()), self._clock()
             if log.limit is not None and log.window is not None:  # an answer taught both
@@ -181,6 +190,8 @@ class InProcessStore:
         with self._lock:
             log = self._groups.setdefault(key, _GroupLog())
             log.held_until = max(log.held_until, self._clock() + seconds)
+        if self._shared_holds is not None:
+            self._shared_holds.hold(key, seconds)
 
 
 # Same algorithm as InProcessStore, run inside Redis so it is atomic across processes and
@@ -265,8 +276,3 @@ def _redis_errors():
         yield
     except redis.RedisError as error:
         raise RingCentralError(f"RingCentral pacing store (Redis) unavailable: {error}", permanent=False) from error
-
-
-def pacing_store(redis_url: str | None):
-    """A Redis store when a URL is given (budget shared by all processes), else an in-process one."""
-    return RedisStore(redis_url) if redis_url else InProcessStore()

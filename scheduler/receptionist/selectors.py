@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connections
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
@@ -103,14 +104,23 @@ def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: 
 
     Each read that fails or is late is simply missing; the page shows the last known value for it.
     """
-    queues = _live_reads.submit(provider.read_agent_queues, agent.provider_id, queue_ids)
-    dnd = _live_reads.submit(provider.read_dnd, [agent.provider_id])
+    queues = _live_reads.submit(_closing_connections, provider.read_agent_queues, agent.provider_id, queue_ids)
+    dnd = _live_reads.submit(_closing_connections, provider.read_dnd, [agent.provider_id])
     both: list[Future[Any]] = [queues, dnd]
     wait(both, timeout=timeout)
     problems: list[str] = []
     live_queues = _result(queues, provider, problems) or {}
     live_dnd = (_result(dnd, provider, problems) or {}).get(agent.provider_id)
     return live_queues, live_dnd, problems[0] if problems else ""
+
+
+def _closing_connections(read, *args):
+    """Run a read in a pool thread, then close the thread's database connections (the provider's shared
+    session lives in the database), as Django closes a request's: none is left open, or stale after a restart."""
+    try:
+        return read(*args)
+    finally:
+        connections.close_all()
 
 
 def _result(future, provider: Provider, problems: list[str]):

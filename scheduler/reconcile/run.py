@@ -135,6 +135,9 @@ def read_actual(
         try:
             presence = provider.read_queue_presence(queue_id)
         except ProviderError as error:
+            if error.blocks_every_call:  # a refused login: one clear problem, not one a queue
+                problems.append(error.user_message)
+                return actual, failed + 1
             problems.append(f"queue {queue_id}: read failed: {error}")
             failed += 1
             continue
@@ -154,7 +157,8 @@ def read_actual(
             if agent_id in dnd:
                 actual[Target(agent_id)] = dnd[agent_id]
             else:
-                problems.append(f"agent {agent_id}: DnD status not returned by the provider")
+                why = getattr(dnd, "failures", {}).get(agent_id)  # a batch part's own error (Readings)
+                problems.append(f"agent {agent_id}: DnD status not returned by the provider{f': {why}' if why else ''}")
     return actual, failed
 
 

@@ -1,7 +1,8 @@
 """The now board: per queue, who the plan wants taking calls, who actually is, and where they differ.
 
 "Actually" is the last presence the reconciler (or an override) observed, with its age; a
-provider's live status (RingPlan) is shown beside it when that app records one.
+provider's live status (RingPlan) is shown beside it when that app records one. A login the
+provider refused for good heads the board until a login succeeds: nothing else can change until then.
 """
 
 from dataclasses import dataclass, field
@@ -9,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import FieldDoesNotExist
 
+from integrations.base import ProviderError
+from integrations.providers import login_refused
 from queues.models import Agent, CallQueue, Override, QueueMembership
 from scheduler.planning import desired_state
 from scheduler.selectors import schedule_snapshot
@@ -78,6 +81,11 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
                      extra_agents, at) for agent_id in pairs]  # fmt: skip
         board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name)))
     return board
+
+
+def board_alert() -> ProviderError | None:
+    """What stops all automation now and needs a person: a refused provider login."""
+    return login_refused()
 
 
 def _row(queue, agent_id, membership, plans, holds, extra_agents, at) -> BoardRow | None:

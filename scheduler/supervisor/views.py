@@ -29,7 +29,7 @@ from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import ScheduleFormatError, parse_schedule_bytes
 from scheduler.selectors import schedule_snapshot, schedule_zones
 
-from .board import now_board
+from .board import board_alert, now_board
 from .coverage import coverage_report
 from .params import date_param, int_param
 from .preview import preview
@@ -72,7 +72,7 @@ def board(request, model_admin, panel=False):
     template = "board_panel.html" if panel else "board.html"
     refresh = int_param(request, "refresh", default=15, low=2, high=600)
     return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at,
-                 refresh=refresh)  # fmt: skip
+                 refresh=refresh, alert=board_alert())  # fmt: skip
 
 
 def timeline(request, model_admin):

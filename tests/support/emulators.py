@@ -118,7 +118,7 @@ class RingCentralProcess(EmulatorProcess):
         return super().environment() | self.credentials
 
     def requests(self) -> list[dict]:
-        """Every API request since the last clear: method, path (with query), status, group, at."""
+        """Every API request since the last clear: method, path (with query), status, group, at (and grant)."""
         return self.call("GET", "requests").json()["requests"]
 
     def clear_requests(self) -> None:
@@ -128,7 +128,8 @@ class RingCentralProcess(EmulatorProcess):
         return self.call("GET", "config").json()
 
     def configure(self, **changes: Any) -> dict:
-        """Change faults and limits: fail_rate, write_fail_rate, latency, token_ttl, rate_limits, rate_window."""
+        """Change faults and limits: fail_rate, write_fail_rate, latency, token_ttl, refresh_token_ttl,
+        rate_limits, rate_window, retry_after (False: 429s without Retry-After)."""
         return self.call("PATCH", "config", json=changes).json()
 
     def expire_tokens(self) -> None:
@@ -140,6 +141,19 @@ class RingCentralProcess(EmulatorProcess):
 
     def add_call_log(self, records: list[dict]) -> None:
         self.call("POST", "call-log", json={"records": records})
+
+    def delete_extension(self, extension_id: str) -> None:
+        """Delete an agent's extension: its batch presence part then answers 404 CMN-102."""
+        self.call("DELETE", f"extensions/{extension_id}")
+
+    def run_app_command(self, *arguments: str, database_url: str, secret_key: str, broker_dir: Path):
+        """Run `manage.py ARGUMENTS` as a separate product process on this emulator and the given database,
+        without Redis (pacing in-process, holds and the session in the database); the finished process."""
+        env = {**os.environ, **self.credentials, "RC_SERVER_URL": self.url, "DATABASE_URL": database_url}
+        env |= {"DEBUG": "on", "SECRET_KEY": secret_key, "CELERY_BROKER_URL": f"sqla+sqlite:///{broker_dir}/broker.db"}
+        env.pop("RC_RATE_LIMIT_REDIS_URL", None)
+        command = [sys.executable, "manage.py", *arguments]
+        return subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
 
     def client_kwargs(self) -> dict[str, str]:
         """Arguments for RingCentralClient that point it at this emulator."""
