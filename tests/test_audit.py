@@ -31,8 +31,7 @@ def test_the_database_refuses_raw_updates(entry):
     assert AuditEntry.objects.get(pk=entry.pk).reason == "shift start: Early"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's flush deletes rows: only updates are refused")
-def test_postgresql_refuses_raw_deletes(entry):
+def test_the_database_refuses_raw_deletes(entry):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM queues_auditentry WHERE id = %s", [entry.pk])
