@@ -136,11 +136,6 @@ def test_it_refuses_a_dnd_status_the_api_cannot_set_without_calling(client, emul
     assert emulator.requests() == []
 
 
-def test_it_allows_and_forbids_members_to_change_their_status(client):
-    assert client.write_editable_member_status(SAMPLE_QUEUE, True).editable_member_status is True
-    assert client.read_queue(SAMPLE_QUEUE).editable_member_status is True
-
-
 def test_it_reads_dnd_of_many_agents_thirty_per_call(start_emulator, tmp_path, make_client):
     agents = [str(900000000 + n) for n in range(35)]
     seed = tmp_path / "many.yaml"

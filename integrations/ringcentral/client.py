@@ -143,11 +143,6 @@ class RingCentralClient(Provider):
         """One call queue's details, including editableMemberStatus."""
         return QueueDetails.from_api(self._request("GET", f"{ACCOUNT}/call-queues/{queue_id}").json())
 
-    def write_editable_member_status(self, queue_id: str, editable: bool) -> QueueDetails:
-        """Allow or forbid the queue's members to change their own status in it."""
-        body = {"editableMemberStatus": editable}
-        return QueueDetails.from_api(self._request("PUT", f"{ACCOUNT}/call-queues/{queue_id}", json=body).json())
-
     def list_queue_members(self, queue_id: str) -> list[str]:
         """The extension ids of the queue's members, every page."""
         return [str(record["id"]) for record in self._records(f"{ACCOUNT}/call-queues/{queue_id}/members")]

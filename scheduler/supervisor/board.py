@@ -8,8 +8,6 @@ provider refused for good heads the board until a login succeeds: nothing else c
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.exceptions import FieldDoesNotExist
-
 from integrations.base import ProviderError
 from integrations.providers import login_refused
 from queues.models import Agent, CallQueue, Override, QueueMembership
@@ -67,10 +65,10 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
     accept, scheduled = state.accept, desired_state(snapshot.schedule_only(), at).accept
     stored = Override.objects.in_bulk([o.override_id for o in state.held.values() if o.queue_id])
     holds = {k: stored[o.override_id] for k, o in state.held.items() if o.override_id in stored}
-    memberships = QueueMembership.objects.filter(agent__active=True).select_related(*_agent_paths("agent"))
+    memberships = QueueMembership.objects.filter(agent__active=True).select_related("agent__live_status")
     by_pair = {(m.queue.provider_id, m.agent.provider_id): m for m in memberships.select_related("queue")}
     wanted_agent_ids = {a for (_, a) in accept} - {a for (_, a) in by_pair}
-    agents = Agent.objects.select_related(*_agent_paths("")[1:])
+    agents = Agent.objects.select_related("live_status")
     extra_agents = {a.provider_id: a for a in agents.filter(provider_id__in=wanted_agent_ids)}
     board = []
     for queue in CallQueue.objects.all():
@@ -93,7 +91,7 @@ def _row(queue, agent_id, membership, plans, holds, extra_agents, at) -> BoardRo
     if agent is None:
         return None
     observed_at = membership.observed_at if membership else None
-    live = getattr(agent, "live_status", None)  # integrations' LiveStatus, when installed and known
+    live = getattr(agent, "live_status", None)  # a provider's live status, where one is known
     scheduled, accept = plans
     key = (queue.provider_id, agent_id)
     return BoardRow(
@@ -106,12 +104,3 @@ def _row(queue, agent_id, membership, plans, holds, extra_agents, at) -> BoardRo
         age=at - observed_at if observed_at else None,
         live_status=getattr(live, "status", "") or "",
     )
-
-
-def _agent_paths(prefix: str) -> list[str]:
-    """select_related paths for the agent (prefix "" for Agent itself), with its live status when that exists."""
-    try:
-        Agent._meta.get_field("live_status")
-    except FieldDoesNotExist:
-        return [prefix]
-    return [prefix, f"{prefix}__live_status" if prefix else "live_status"]
