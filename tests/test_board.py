@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -89,3 +90,16 @@ def test_preview_lists_each_boundarys_changes_with_reasons(demo):
     dnd = [c for s in steps for c in s.changes if c.queue_id is None and c.agent_id == JAMES]
     assert (dnd[0].old, dnd[0].new) == ("TakeAllCalls", "DoNotAcceptDepartmentCalls")  # off shift at 17:00 NY
     assert all(s.changes for s in steps)
+
+
+def test_an_agent_whose_dnd_keeps_queue_calls_away_is_not_counted_and_the_board_says_why(demo, client, bob):
+    seen(JAMES, True), seen(MARIA, True), seen(OLENA, False)
+    Agent.objects.filter(provider_id=MARIA).update(dnd_status="DoNotAcceptDepartmentCalls")
+    support = queue_of(now_board(at=NOW), SUPPORT)
+    maria = next(r for r in support.rows if r.agent.provider_id == MARIA)
+    assert (maria.accepting, maria.taking_calls) == (True, False)
+    assert "her Do Not Disturb (Do not accept queue calls) keeps queue calls away" in maria.mismatch
+    assert (support.accepting, support.below_min) == (1, True)  # two switches on, one agent taking calls
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/admin/scheduler/supervision/board/panel/").content.decode()
+    assert "accepting 1" in page and "Do not accept queue calls" in page and "no queue calls" in page

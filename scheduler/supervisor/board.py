@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 
 from integrations.base import ProviderError
 from integrations.providers import login_refused
-from queues.models import Agent, CallQueue, Override, QueueMembership
+from queues.models import Agent, CallQueue, DndStatus, Override, QueueMembership, queue_calls_reach
 from scheduler.planning import desired_state
 from scheduler.selectors import schedule_snapshot
+
+DND_WORDS = dict(DndStatus.choices)
 
 
 @dataclass
@@ -31,6 +33,26 @@ class BoardRow:
         return self.planned
 
     @property
+    def dnd(self) -> str:
+        """Her DnD as last observed; empty if never read."""
+        return self.agent.dnd_status
+
+    @property
+    def taking_calls(self) -> bool | None:
+        """Queue calls reach her: her queue switch is on and her DnD (where it was read) lets them through."""
+        if self.accepting is None:
+            return None
+        return self.accepting and queue_calls_reach(self.dnd) is not False
+
+    @property
+    def mismatch(self) -> str:
+        """Why the queue switch says more than is true, in words; empty when it does not."""
+        if self.accepting and queue_calls_reach(self.dnd) is False:
+            words = DND_WORDS.get(self.dnd, self.dnd)
+            return f"the queue lists her, but her Do Not Disturb ({words}) keeps queue calls away"
+        return ""
+
+    @property
     def differs(self) -> bool:
         """Actual differs from what the plan (with overrides) wants; unknown never counts as a difference."""
         return self.wanted is not None and self.accepting is not None and self.accepting != self.wanted
@@ -47,7 +69,8 @@ class BoardQueue:
 
     @property
     def accepting(self) -> int:
-        return sum(1 for r in self.rows if r.accepting)
+        """Agents queue calls actually reach: queue switch on and DnD letting them through."""
+        return sum(1 for r in self.rows if r.taking_calls)
 
     @property
     def below_min(self) -> bool:
