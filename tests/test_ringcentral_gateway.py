@@ -1,17 +1,26 @@
 """The emulator's WebSocket gateway speaks RingCentral's WSG protocol, recovery included."""
 
+import asyncio
 import json
 import threading
 
 import pytest
+import requests
+from ringcentral import SDK
+from ringcentral.websocket.events import WebSocketEvents
+from ringcentral.websocket.web_socket_client import WebSocketClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from werkzeug.wrappers import Request, Response
 
 from integrations.emulation import serve
+from integrations.ringcentral.emulator import ACCOUNT_ID
 from integrations.ringcentral.gateway import RECOVERY_TIMEOUT, WS_PATH, Gateway
+from scheduler.schedule.parse import DEMO_SCHEDULE
+from tests.support.emulators import RingCentralProcess
 
 ACCOUNT = "400000001"
+JAMES, MARIA = "111111111", "222222222"
 QUEUE_FILTER = "/restapi/v1.0/account/~/call-queues/1081167000/presence"
 QUEUE_EVENT = f"/restapi/v1.0/account/{ACCOUNT}/call-queues/1081167000/presence"
 OTHER_EVENT = f"/restapi/v1.0/account/{ACCOUNT}/call-queues/62284876000/presence"
@@ -144,3 +153,73 @@ def wait_until_dropped(gateway) -> None:
             return
         threading.Event().wait(0.05)
     raise AssertionError("the gateway never saw the connection close")
+
+
+# ---------------------------------------------------------------------------- the emulator's gateway
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with RingCentralProcess(DEMO_SCHEDULE) as running:
+        yield running
+
+
+def test_the_official_sdk_subscribes_and_hears_every_change_whoever_makes_it(emulator):
+    """RingCentral's own WebSocket client: wstoken, ConnectionDetails, a subscription, notifications."""
+    platform = SDK(
+        emulator.credentials["RC_CLIENT_ID"], emulator.credentials["RC_CLIENT_SECRET"], emulator.url
+    ).platform()
+    platform.login(jwt=emulator.credentials["RC_JWT"])
+    heard: list[dict] = []
+    subscribed = threading.Event()
+
+    async def listen_then_change():
+        client = WebSocketClient(platform)
+        client.on(WebSocketEvents.subscriptionCreated, lambda subscription: subscribed.set())
+        client.on(WebSocketEvents.receiveSubscriptionNotification, lambda message: heard.append(message[1]))
+        connection = asyncio.create_task(client.create_new_connection())
+        while not client._is_ready:  # the SDK offers no other way to wait for its connection
+            await asyncio.sleep(0.05)
+        await client.create_subscription([QUEUE_FILTER, "/restapi/v1.0/account/~/presence"])
+        await asyncio.to_thread(subscribed.wait, 5)
+        # Through REST, as another app would; then at the phone, as a person would; then a queue not subscribed.
+        body = {"records": [{"member": {"id": JAMES}, "acceptCurrentQueueCalls": False}]}
+        await asyncio.to_thread(platform.put, "/restapi/v1.0/account/~/call-queues/1081167000/presence", body)
+        await asyncio.to_thread(
+            emulator.call, "PUT", f"extensions/{MARIA}/presence", json={"dndStatus": "DoNotAcceptAnyCalls"}
+        )
+        await asyncio.to_thread(emulator.call, "PUT", f"call-queues/62284876000/members/{JAMES}",
+                                json={"acceptCurrentQueueCalls": False})  # fmt: skip
+        for _ in range(100):
+            if len(heard) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # anything more would arrive now
+        await client.close_connection()
+        connection.cancel()
+
+    asyncio.run(listen_then_change())
+    assert subscribed.is_set()
+    assert [e["event"] for e in heard] == [
+        f"/restapi/v1.0/account/{ACCOUNT_ID}/call-queues/1081167000/presence",
+        f"/restapi/v1.0/account/{ACCOUNT_ID}/presence",
+    ]  # the queue not subscribed to sent nothing
+    queue_event, presence_event = heard
+    assert queue_event["body"] == {"records": [{"member": {"id": JAMES}, "acceptCurrentQueueCalls": False}]}
+    assert (
+        presence_event["body"]["extensionId"] == MARIA and presence_event["body"]["dndStatus"] == "DoNotAcceptAnyCalls"
+    )
+    assert presence_event["body"]["sequence"] == 1
+
+
+def test_the_ws_token_is_an_auth_group_call_that_needs_a_bearer_token(emulator):
+    refused = requests.post(f"{emulator.url}/restapi/oauth/wstoken", timeout=5)
+    assert refused.status_code == 401
+    emulator.clear_requests()
+    platform = SDK(
+        emulator.credentials["RC_CLIENT_ID"], emulator.credentials["RC_CLIENT_SECRET"], emulator.url
+    ).platform()
+    platform.login(jwt=emulator.credentials["RC_JWT"])
+    ticket = platform.post("/restapi/oauth/wstoken", {}).json_dict()
+    assert ticket["uri"].startswith("ws://") and ticket["uri"].endswith("/ws") and ticket["expires_in"] == 60
+    assert [r["group"] for r in emulator.requests()] == ["auth", "auth"]  # the login, then the ticket

@@ -13,8 +13,14 @@ multipart. State lives in memory, seeded from a schedule file.
 
 Tests steer it through a loopback-only control API under /_emulator/: the request log
 (GET, DELETE /requests), faults and limits (GET, PATCH /config), POST /expire-tokens,
-POST /reset (back to the seed), POST /call-log (add call log records) and
-DELETE /extensions/<id> (delete an agent's extension).
+POST /reset (back to the seed), POST /call-log (add call log records),
+DELETE /extensions/<id> (delete an agent's extension), and what a person does at her phone:
+PUT /extensions/<id>/presence ({"dndStatus"}) and PUT /call-queues/<q>/members/<id>
+({"acceptCurrentQueueCalls"}). POST /gateway/outage ({"seconds"}) cuts the WebSocket gateway's
+connections and refuses new ones for that long; GET /gateway/sessions lists its sessions.
+
+RingCentral's WebSocket gateway (gateway.py) is served at /ws after POST /restapi/oauth/wstoken
+(Auth group). Every change, through the API or the control API, emits its notifications.
 """
 
 import base64
@@ -34,6 +40,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ..emulation import EmulatorApp
+from .gateway import WS_PATH, Gateway
 from .multipart import build_batch
 from .ratelimit import DEFAULT_LIMITS, DEFAULT_WINDOW, group_for
 from .schema import DND_STATUSES
@@ -46,6 +53,7 @@ BATCH_LIMIT = 30
 NO_QUEUE_CALLS = ("DoNotAcceptAnyCalls", "DoNotAcceptDepartmentCalls")  # DnD values that mean acceptQueueCalls false
 USER_STATUSES = ("Available", "Busy", "Offline")
 ACCOUNT_PATH = "/restapi/v1.0/account/<account>"
+ACCOUNT_BASE = f"/restapi/v1.0/account/{ACCOUNT_ID}"  # as events name it
 ERROR_CODES = {403: "CMN-408", 500: "CMN-211"}  # for the errors the base answers (its 404 is not_found)
 
 
@@ -59,6 +67,7 @@ class Agent:
     extension_number: str
     dnd_status: str = "TakeAllCalls"
     user_status: str = "Available"
+    presence_sequence: int = 0  # counts presence changes: notifications carry it so clients order them
 
 
 @dataclass
@@ -233,12 +242,14 @@ class Emulator(EmulatorApp):
             self.limiter = RateLimiter()
             self.request_log: list[dict] = []
             self._failure_debt = 0.0
+            self.gateway = Gateway(ACCOUNT_ID)
 
     def rules(self) -> list[Rule]:
         a = ACCOUNT_PATH
         ext, queue = a + "/extension/<ext>", a + "/call-queues/<q>"
         table = [
             ("POST", "/restapi/oauth/token", "issue_token"),
+            ("POST", "/restapi/oauth/wstoken", "issue_ws_token"),
             ("GET", "/restapi/v1.0/status", "status"),
             ("GET", a + "/call-queues", "list_queues"),
             ("GET", queue, "read_queue"),
@@ -260,8 +271,17 @@ class Emulator(EmulatorApp):
             ("POST", "/_emulator/reset", "reset_control"),
             ("POST", "/_emulator/call-log", "add_call_log"),
             ("DELETE", "/_emulator/extensions/<ext>", "delete_extension"),
+            ("PUT", "/_emulator/extensions/<ext>/presence", "person_sets_dnd"),
+            ("PUT", "/_emulator/call-queues/<q>/members/<ext>", "person_sets_queue_status"),
+            ("POST", "/_emulator/gateway/outage", "gateway_outage"),
+            ("GET", "/_emulator/gateway/sessions", "gateway_sessions"),
         ]
         return [Rule(path, methods=[method], endpoint=endpoint) for method, path, endpoint in table]
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == WS_PATH:  # the gateway holds the whole WebSocket conversation
+            return self.gateway.serve(environ)(environ, start_response)
+        return super().__call__(environ, start_response)
 
     def api(self, request: Request) -> Response:
         """Answer an API request through faults, auth and limits, and log it."""
@@ -415,6 +435,10 @@ class Emulator(EmulatorApp):
             "endpoint_id": secrets.token_hex(8),
         }
 
+    def issue_ws_token(self, request: Request) -> Response:
+        """POST /restapi/oauth/wstoken: a one-minute ticket to connect to the gateway (bearer auth, Auth group)."""
+        return self.json(self.gateway.ticket(self.owner, _origin(request)))
+
     def status(self, request: Request) -> Response:
         return self.json({"uri": f"{_origin(request)}/restapi/v1.0/status", "status": "OK"})
 
@@ -458,7 +482,7 @@ class Emulator(EmulatorApp):
             if agent_id not in queue.members:
                 raise malformed(f"records[{i}].member.id", f"value is invalid: {agent_id!r} is not a member")
             changes[agent_id] = _flag(record, "acceptCurrentQueueCalls", i)
-        queue.members.update(changes)
+        self._set_members(queue, changes)
         return self.json({"records": [self._member_presence(queue, a) for a in changes]})
 
     # ------------------------------------------------------------------ one agent's queues
@@ -484,7 +508,7 @@ class Emulator(EmulatorApp):
                 raise api_error(403, "CMN-408", f"Call queue [{queue_id}] does not let its members change their status")
             changes[queue_id] = _flag(record, "acceptCalls", i)
         for queue_id, accept in changes.items():
-            self.account.queues[queue_id].members[agent.id] = accept
+            self._set_members(self.account.queues[queue_id], {agent.id: accept})
         return self.json({"records": [self._agent_queue(agent, q) for q in self._queues_of(agent)]})
 
     # ------------------------------------------------------------------ presence and DnD
@@ -520,7 +544,7 @@ class Emulator(EmulatorApp):
         user_status = body.get("userStatus", agent.user_status)
         if user_status not in USER_STATUSES:
             raise malformed("userStatus")
-        agent.dnd_status, agent.user_status = dnd, user_status
+        self._set_presence(agent, dnd, user_status)
         return self.json(self._presence(request, extension_id))
 
     # ------------------------------------------------------------------ call log
@@ -574,6 +598,33 @@ class Emulator(EmulatorApp):
         for queue in self.account.queues.values():
             queue.members.pop(ext, None)
         return Response(status=204)
+
+    def person_sets_dnd(self, request: Request, ext: str) -> Response:
+        """What a person does at her phone: set her own DnD (any status, the legacy one included)."""
+        agent = self._agent(ext)
+        dnd = _json_object(request).get("dndStatus")
+        if dnd not in (*DND_STATUSES, "TakeDepartmentCallsOnly"):
+            raise malformed("dndStatus")
+        self._set_presence(agent, dnd, agent.user_status)
+        return Response(status=204)
+
+    def person_sets_queue_status(self, request: Request, q: str, ext: str) -> Response:
+        """What a person does at her phone: switch herself on or off in one queue, editable or not."""
+        queue = self._queue("~", q)
+        if ext not in queue.members:
+            raise not_found("memberId")
+        self._set_members(queue, {ext: _flag(_json_object(request), "acceptCurrentQueueCalls", 0)})
+        return Response(status=204)
+
+    def gateway_outage(self, request: Request) -> Response:
+        seconds = _json_object(request).get("seconds")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= 3600:
+            raise malformed("seconds")
+        self.gateway.outage(seconds)
+        return Response(status=204)
+
+    def gateway_sessions(self, request: Request) -> Response:
+        return self.json({"sessions": self.gateway.sessions()})
 
     def reset_control(self, request: Request) -> Response:
         self.reset()
@@ -637,6 +688,37 @@ class Emulator(EmulatorApp):
             "acceptQueueCalls": agent.dnd_status not in NO_QUEUE_CALLS,
             "acceptCurrentQueueCalls": queue.members[agent_id],
         }
+
+    def _set_members(self, queue: Queue, accept: dict[str, bool]) -> None:
+        """Change members' status in a queue; the changed ones are announced to the queue's subscribers."""
+        changed = {a: v for a, v in accept.items() if queue.members.get(a) != v}
+        queue.members.update(changed)
+        if changed:
+            records = [{"member": {"id": a}, "acceptCurrentQueueCalls": v} for a, v in changed.items()]
+            self.gateway.publish(f"{ACCOUNT_BASE}/call-queues/{queue.id}/presence", {"records": records})
+
+    def _set_presence(self, agent: Agent, dnd: str, user_status: str) -> None:
+        """Change an agent's DnD and status; a change is announced as account, extension and DnD events."""
+        if (agent.dnd_status, agent.user_status) == (dnd, user_status):
+            return
+        agent.dnd_status, agent.user_status = dnd, user_status
+        agent.presence_sequence += 1
+        presence = {
+            "extensionId": agent.id,
+            "telephonyStatus": "NoCall",
+            "presenceStatus": "Busy" if dnd == "DoNotAcceptAnyCalls" else user_status,
+            "userStatus": user_status,
+            "dndStatus": dnd,
+            "allowSeeMyPresence": True,
+            "ringOnMonitoredCall": False,
+            "pickUpCallsOnHold": False,
+            "sequence": agent.presence_sequence,
+        }
+        self.gateway.publish(f"{ACCOUNT_BASE}/presence", presence)
+        self.gateway.publish(f"{ACCOUNT_BASE}/extension/{agent.id}/presence", presence)
+        self.gateway.publish(
+            f"{ACCOUNT_BASE}/extension/{agent.id}/presence/dnd", {"extensionId": agent.id, "dndStatus": dnd}
+        )
 
     def _agent_queue(self, agent: Agent, queue: Queue) -> dict:
         return {

@@ -37,6 +37,7 @@ _QUEUE = rf"{_ACCOUNT}/call-queues/[^/]+"
 # (method, path pattern, group) as RingCentral's API reference assigns them; None is "NoThrottling".
 ROUTES = [
     ("POST", r"/restapi/oauth/token", AUTH),
+    ("POST", r"/restapi/oauth/wstoken", AUTH),
     ("GET", r"/restapi/v1\.0/status", None),
     ("GET", rf"{_ACCOUNT}/call-queues", MEDIUM),
     ("GET", _QUEUE, LIGHT),
