@@ -6,6 +6,7 @@ carries the last presence we observed for that pair.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -50,6 +51,14 @@ class CallQueue(models.Model):
     )
     enforce = models.BooleanField(
         default=True, help_text="Correct agents who changed their status between shift boundaries."
+    )
+    target_service_level = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0.01), MaxValueValidator(0.999)],
+        help_text="The share of calls to answer within the answer time (0.8 is 80%): the forecast staffs for it.",
+    )
+    answer_within = models.PositiveIntegerField(
+        "answer within (seconds)", default=20, validators=[MaxValueValidator(3600)], help_text="Seconds."
     )
     history = HistoricalRecords()
 

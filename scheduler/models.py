@@ -178,6 +178,25 @@ class CallsHandled(models.Model):
         return f"{self.agent.name} on {self.day}: {self.calls} calls"
 
 
+class CallVolume(models.Model):
+    """One queue's calls in one interval, from the provider's call log: the history the forecast reads."""
+
+    queue = models.ForeignKey(CallQueue, on_delete=models.CASCADE, related_name="call_volume")
+    start = models.DateTimeField(help_text="The interval's start (UTC).")
+    minutes = models.PositiveSmallIntegerField(help_text="The interval's length: 15, 30 or 60.")
+    arrivals = models.PositiveIntegerField(help_text="Calls that reached the queue.")
+    handled = models.PositiveIntegerField(help_text="Calls an agent answered.")
+    abandoned = models.PositiveIntegerField(help_text="Callers who hung up before an answer.")
+    handle_seconds = models.PositiveIntegerField(help_text="Total handle time of the handled calls.")
+
+    class Meta:
+        verbose_name_plural = "call volume"
+        constraints = [models.UniqueConstraint(fields=["queue", "minutes", "start"], name="callvolume_unique_interval")]
+
+    def __str__(self):
+        return f"{self.queue.name} {self.start:%Y-%m-%d %H:%M} ({self.minutes} min): {self.arrivals} calls"
+
+
 class Supervision(models.Model):
     """No table: holds the permissions of the supervisors' pages and actions."""
 

@@ -5,11 +5,13 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTas
 EVERY_MINUTE = {"minute": "*", "hour": "*"}
 # Off the hour, when the reconciler's own RingCentral calls are fewest; the call log is a Heavy call.
 NIGHTLY = {"minute": "17", "hour": "2"}
+NIGHTLY_LATER = {"minute": "47", "hour": "2"}  # after the calls-handled count: the two share the Heavy budget
 
 ENTRIES = {
     "reconcile: safety net": ("scheduler.tasks.reconcile_schedule", EVERY_MINUTE),
     "dispatch: boundaries ahead": ("scheduler.tasks.dispatch_boundaries", EVERY_MINUTE),
     "reports: calls handled, nightly": ("scheduler.tasks.refresh_calls_handled", NIGHTLY),
+    "forecast: call history, nightly": ("scheduler.tasks.refresh_call_volume", NIGHTLY_LATER),
 }
 
 

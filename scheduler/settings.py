@@ -109,6 +109,12 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # The largest schedule file import_schedule and the admin's schedule page accept.
 SCHEDULE_FILE_MAX_BYTES = env.int("SCHEDULE_FILE_MAX_BYTES", default=2_000_000)
+# The forecast's interval in minutes: calls are counted and agents planned per 15, 30 or 60 minutes.
+CALLROTA_FORECAST_INTERVAL = env.int("CALLROTA_FORECAST_INTERVAL", default=30)
+if CALLROTA_FORECAST_INTERVAL not in (15, 30, 60):
+    raise ImproperlyConfigured("CALLROTA_FORECAST_INTERVAL must be 15, 30 or 60 (minutes).")
+# How many past weeks the forecast learns from, the latest weighing most.
+CALLROTA_FORECAST_WEEKS = env.int("CALLROTA_FORECAST_WEEKS", default=6)
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from integrations.providers import default_provider
 
+from .forecast.history import refresh_call_volume as call_volume_refresh
 from .reconcile import dispatch
 from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
@@ -66,3 +67,9 @@ def refresh_calls_handled(first: str | None = None, last: str | None = None) -> 
     first_day = date.fromisoformat(first) if first else default_first
     last_day = date.fromisoformat(last) if last else default_last
     return calls_handled_refresh(first=first_day, last=last_day).as_json()
+
+
+@shared_task
+def refresh_call_volume() -> dict[str, str]:
+    """Read each managed queue's new calls from the call log into per-interval history (for the forecast)."""
+    return call_volume_refresh(default_provider(), now=timezone.now())

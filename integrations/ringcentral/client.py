@@ -49,6 +49,7 @@ PENALTY_WITHOUT_RETRY_AFTER = 60.0
 UNREACHABLE_FOR = 20.0  # seconds a server that failed every retry is taken as down
 ACCOUNT = "/restapi/v1.0/account/~"
 BATCH_LIMIT = 30  # extensions per batch presence read, RingCentral's maximum
+CALL_LOG_PAGE = 1000  # records per call log page, RingCentral's maximum: the call log is Heavy (10 a minute)
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -186,7 +187,8 @@ class RingCentralClient(Provider):
     def read_call_log(self, *, extension_id: str | None = None, **filters) -> list[CallLogRecord]:
         """The detailed call log (legs with legType) of the account, or of one extension; filters go as query."""
         path = f"{ACCOUNT}/extension/{extension_id}/call-log" if extension_id else f"{ACCOUNT}/call-log"
-        return [CallLogRecord.from_api(r) for r in self._records(path, {"view": "Detailed", **filters})]
+        records = self._records(path, {"view": "Detailed", **filters}, per_page=CALL_LOG_PAGE)
+        return [CallLogRecord.from_api(r) for r in records]
 
     # ------------------------------------------------------------------ reading helpers
 
@@ -208,11 +210,11 @@ class RingCentralClient(Provider):
                 presences[extension_id] = Presence.from_api(part.body)
         return presences
 
-    def _records(self, path: str, params: dict | None = None) -> Iterator[dict]:
+    def _records(self, path: str, params: dict | None = None, *, per_page: int | None = None) -> Iterator[dict]:
         """Every record of a paged list, page after page until there is no next one."""
         page = 1
         while True:
-            query = {**(params or {}), "page": page, "perPage": self.page_size}
+            query = {**(params or {}), "page": page, "perPage": per_page or self.page_size}
             body = self._request("GET", path, params=query).json()
             yield from body.get("records", [])
             if "nextPage" not in body.get("navigation", {}):

@@ -5,10 +5,12 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from werkzeug.serving import BaseWSGIServer
 
 from integrations.base import ProviderName
 from integrations.emulation import EmulatorApp, read_seed, serve
+from integrations.ringcentral.call_history import queue_calls
 from integrations.ringcentral.emulator import Account, Config, Credentials, Emulator
 from integrations.ringostat.emulator import DEMO_SEED as RINGOSTAT_SEED
 from integrations.ringostat.emulator import RingostatEmulator
@@ -42,6 +44,9 @@ class Command(BaseCommand):
         parser.add_argument("--fail-rate", type=float, help="Share of API requests answered 503.")
         parser.add_argument("--write-fail-rate", type=float, help="Share of writes (PUT) answered 503.")
         parser.add_argument("--latency", type=float, metavar="SECONDS")
+        parser.add_argument(
+            "--history-weeks", type=int, default=0, metavar="WEEKS", help="RingCentral: a call history for the queues."
+        )
 
     def handle(self, *args, **options):
         """Build the emulator, print where it listens (the first line: tests read it), serve until stopped."""
@@ -75,6 +80,11 @@ class Command(BaseCommand):
             account = Account.from_schedule(read_schedule_file(options["seed"]))
         except ScheduleFormatError as error:
             raise CommandError("The seed has mistakes:\n" + "\n".join(error.errors)) from None
+        if not 0 <= options["history_weeks"] <= 26:
+            raise CommandError("--history-weeks: from 0 to 26")
+        if options["history_weeks"]:
+            end = timezone.now().replace(minute=0, second=0, microsecond=0)
+            account.call_log.extend(queue_calls(list(account.queues), end=end, weeks=options["history_weeks"]))
         owner: str = options["owner"] or next(iter(account.agents), "")
         changes = {name: options[name] for name in CONFIG_OPTIONS if options[name] is not None}
         try:
