@@ -1,9 +1,13 @@
 """Call history per interval from RingCentral's call log, and the forecast built on it."""
 
+import json
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django_celery_beat.models import PeriodicTask
 
 from integrations.ringcentral.call_history import queue_calls
@@ -129,3 +133,27 @@ def test_the_emulators_history_has_a_contact_centres_shape_and_repeats_itself():
     assert weekday > 3 * sunday > 0
     assert all(7 <= t.hour <= 20 for t in local)  # nobody calls at night
     assert 0.02 < sum(c["result"] == "Missed" for c in calls) / len(calls) < 0.1
+
+
+def test_the_forecast_command_staffs_the_next_day_from_the_stored_history(history_emulator, demo):
+    rc = RingCentralClient(**history_emulator.client_kwargs(), store=InProcessStore())
+    refresh_call_volume(rc, now=datetime.now(UTC), minutes=30)
+    out = StringIO()
+    call_command("forecast", "--queue", SUPPORT, "--json", stdout=out)
+    rows = json.loads(out.getvalue())[SUPPORT]
+    assert len(rows) == 48  # a day of 30-minute intervals
+    busy = [r for r in rows if r["arrivals"] >= 1]
+    assert busy and all(r["agents"] >= 1 and r["service_level"] >= 0.8 for r in busy)
+    assert all(r["agents"] == 0 for r in rows if r["arrivals"] == 0)
+    text = StringIO()
+    call_command("forecast", "--queue", SUPPORT, stdout=text)
+    assert "Support (1081167000), 80% in 20 s, 30-minute intervals in America/New_York" in text.getvalue()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--days", "0"], "--days"), (["--timezone", "Mars/Base"], "--timezone"), (["--queue", "404"], "--queue")],
+)
+def test_the_forecast_command_names_a_bad_option(db, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("forecast", *args, stdout=StringIO())
