@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, Q
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.models import CallEvent, LiveStatus, ProviderIdentity, WebhookEvent
@@ -210,11 +210,34 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(ReconcileRun)
 class ReconcileRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "at", "trigger", "writes", "failures", "finished_at"]
+    list_display = ["started_at", "at", "trigger", "writes", "failures", "problem_count", "finished_at"]
     list_filter = ["trigger"]
+    fields = ["at", "trigger", "started_at", "finished_at", "writes", "failures", "problems_in_words"]
+    readonly_fields = fields
     date_hierarchy = "started_at"
     show_full_result_count = False
     paginator = CappedCountPaginator
+
+    @admin.display(description="problems")
+    def problem_count(self, run):
+        return len(run.problems) or "none"
+
+    @admin.display(description="problems")
+    def problems_in_words(self, run):
+        """Each problem of the run as a sentence of its own: what failed and for whom."""
+        if not run.problems:
+            return "None: every read and write of this run went through."
+        lines = (str(p) if isinstance(p, str) else _described(p) for p in run.problems)
+        return format_html(
+            '<ul class="run-problems">{}</ul>', format_html_join("", "<li>{}</li>", ((x,) for x in lines))
+        )
+
+
+def _described(problem) -> str:
+    """A problem stored as a structure (older runs) in words: its keys and values, no brackets or quotes."""
+    if isinstance(problem, dict):
+        return "; ".join(f"{key}: {value}" for key, value in problem.items())
+    return str(problem)
 
 
 def date_drilldown(cl) -> dict:

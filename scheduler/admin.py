@@ -15,6 +15,7 @@ from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
+from .schedule.membership import cannot_apply, shift_pairs
 from .supervisor import overrides_admin  # noqa: F401 - registers the override list and its cancel action
 from .supervisor import views as admin_views
 
@@ -66,8 +67,28 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
     def has_import_permission(self, request):
         return request.user.has_perms(["scheduler.add_shift", "scheduler.change_shift"])
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        warn_cannot_apply(request, [form.instance])
+
+    def process_result(self, result, request):
+        response = super().process_result(result, request)
+        imported = [row.object_id for row in result.valid_rows() if row.object_id]
+        warn_cannot_apply(request, Shift.objects.filter(pk__in=imported).prefetch_related("queues", "agents"))
+        return response
+
     def has_export_permission(self, request):
         return request.user.has_perm("scheduler.view_shift")
+
+
+def warn_cannot_apply(request, shifts) -> None:
+    """Saved as asked, but say at once which of these shifts' pairs the provider cannot apply."""
+    for pair in cannot_apply(shift_pairs(shifts)):
+        messages.warning(
+            request,
+            f"Saved, but this cannot apply: {pair}. Add her to the queue at the provider, "
+            "then sync queues, or take her off the shift.",
+        )
 
 
 class TimeOffForm(forms.ModelForm):

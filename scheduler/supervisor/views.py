@@ -26,6 +26,7 @@ from scheduler.reconcile.overrides import place_override
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.exporter import dump_schedule, export_document
 from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.membership import cannot_apply, current_shift_pairs
 from scheduler.schedule.parse import ScheduleFormatError, parse_schedule_bytes
 from scheduler.selectors import schedule_snapshot, schedule_zones
 
@@ -71,8 +72,10 @@ def board(request, model_admin, panel=False):
     at = timezone.now()
     template = "board_panel.html" if panel else "board.html"
     refresh = int_param(request, "refresh", default=15, low=2, high=600)
-    return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at,
-                 refresh=refresh, alert=board_alert())  # fmt: skip
+    tz = viewer_zone(request)
+    unapplicable = cannot_apply(current_shift_pairs(today=at.astimezone(tz).date()))
+    return _page(request, model_admin, template, "Now board", tz=tz, board=now_board(at=at), at=at,
+                 refresh=refresh, alert=board_alert(), cannot_apply=unapplicable)  # fmt: skip
 
 
 def timeline(request, model_admin):
@@ -267,10 +270,13 @@ def roster_yaml(request, model_admin):
         except ScheduleFormatError as error:
             context.update(errors=error.errors)
         else:
+            unapplicable = cannot_apply((q, a, s.name) for s in document.shifts for q in s.queues for a in s.agents)
             if confirm:
                 messages.success(request, "Schedule imported. " + report.summary().replace("\n", "; "))
+                for pair in unapplicable:
+                    messages.warning(request, f"Imported, but this cannot apply: {pair}.")
                 return redirect("admin:scheduler_shift_changelist")
-            context.update(text=data.decode("utf-8-sig"), json_only=json_only, report=report)
+            context.update(text=data.decode("utf-8-sig"), json_only=json_only, report=report, cannot_apply=unapplicable)
     return _page(request, model_admin, "roster.html", "Schedule file", tz=viewer_zone(request), **context)
 
 
