@@ -42,12 +42,38 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(CallQueue)
 class CallQueueAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
-    list_display = ["name", "provider_id", "provider", "min_staff", "editable_member_status", "enforce"]
+    list_display = [
+        "name",
+        "provider_id",
+        "provider",
+        "min_staff",
+        "staffed_hours",
+        "editable_member_status",
+        "enforce",
+    ]
     list_filter = ["provider", "editable_member_status", "enforce"]
     search_fields = ["name", "provider_id"]
     readonly_fields = ["audit_history"]
     history_filter = "queue__id__exact"
     inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["provider", "provider_id", "name", "editable_member_status", "enforce", "audit_history"]}),
+        (
+            "Staffing",
+            {
+                "fields": ["min_staff", "staffed_from", "staffed_until", "staffed_days", "staffed_timezone"],
+                "description": "Min staff counts only within the staffed hours (on the board, in coverage and "
+                "on the timeline). Leave the hours empty for a queue staffed around the clock.",
+            },
+        ),
+    ]
+
+    @admin.display(description="staffed hours")
+    def staffed_hours(self, queue):
+        if queue.staffed_from is None or queue.staffed_until is None:
+            return "around the clock"
+        days = queue.staffed_days.replace(",", " ") or "every day"
+        return f"{days} {queue.staffed_from:%H:%M}–{queue.staffed_until:%H:%M} {queue.staffed_timezone}"
 
 
 @admin.register(Agent)

@@ -1,17 +1,29 @@
 """The supervisor's console at a glance: plans that cannot apply, staffed hours, readable lists."""
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from integrations.ringcentral.client import RingCentralClient
+from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, CallQueue, QueueMembership, ReconcileRun
 from scheduler.models import Shift
+from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.membership import cannot_apply, current_shift_pairs
+from scheduler.supervisor.board import now_board
+from scheduler.supervisor.coverage import StaffedHours, coverage_report
+from scheduler.supervisor.timeline import queue_timeline
+from tests.support.personas import link_receptionist
 
+NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # Tue 10:00 New York
 SUPPORT, ADAMS, JAMES, MARIA, OLENA = "1081167000", "62284876000", "111111111", "222222222", "333333333"
 
@@ -113,3 +125,109 @@ def test_the_run_report_says_its_problems_in_words(bob, client, admin_user):
     page = client.get(reverse("admin:queues_reconcilerun_change", args=[run.pk])).text
     assert "<li>queue 1081167000: agent 333333333 is not a member at the provider</li>" in page
     assert "[&quot;" not in page and '["' not in page
+
+
+# Staffed hours: min staff counts only while a queue is open.
+
+WEEK_START = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # Mon 00:00 New York
+WEEKDAYS_8_TO_8 = {"staffed_from": time(8), "staffed_until": time(20), "staffed_days": "mon,tue,wed,thu,fri"}
+
+
+def open_hours(queue_id, **hours):
+    CallQueue.objects.filter(provider_id=queue_id).update(staffed_timezone="America/New_York", **hours)
+
+
+def test_a_queue_staffed_around_the_clock_has_gaps_at_night_and_on_weekends(demo):
+    gaps = [s for s, _ in coverage_report(start=WEEK_START, end=WEEK_START + timedelta(days=7))]
+    assert any(s.queue_id == SUPPORT and s.start.astimezone(NEW_YORK).hour < 8 for s in gaps)
+
+
+def test_gaps_are_counted_only_in_a_queues_staffed_hours(demo):
+    open_hours(SUPPORT, **WEEKDAYS_8_TO_8)
+    gaps = [
+        s for s, _ in coverage_report(start=WEEK_START, end=WEEK_START + timedelta(days=7)) if s.queue_id == SUPPORT
+    ]
+    for gap in gaps:
+        start, end = gap.start.astimezone(NEW_YORK), gap.end.astimezone(NEW_YORK)
+        assert start.weekday() < 5 and time(8) <= start.time() and end.time() <= time(20) and end.date() == start.date()
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "at", "is_open"),
+    [
+        (time(8), time(20), datetime(2026, 11, 24, 13, 0, tzinfo=UTC), True),  # Tue 08:00 NY
+        (time(8), time(20), datetime(2026, 11, 24, 12, 59, tzinfo=UTC), False),  # Tue 07:59 NY
+        (time(8), time(20), datetime(2026, 11, 29, 15, 0, tzinfo=UTC), False),  # Sunday
+        (time(22), time(6), datetime(2026, 11, 25, 9, 0, tzinfo=UTC), True),  # Wed 04:00 NY, opened Tue 22:00
+        (time(22), time(6), datetime(2026, 11, 28, 9, 0, tzinfo=UTC), True),  # Sat 04:00, opened Fri 22:00
+        (time(22), time(6), datetime(2026, 11, 29, 9, 0, tzinfo=UTC), False),  # Sun 04:00: Saturday is closed
+    ],
+)
+def test_staffed_hours_open_on_their_days_and_run_past_midnight(opens, closes, at, is_open):
+    hours = StaffedHours(opens, closes, frozenset(range(5)), NEW_YORK)
+    assert hours.is_open(at) is is_open
+
+
+@time_machine.travel(datetime(2026, 11, 24, 3, 0, tzinfo=UTC), tick=False)  # Mon 22:00 NY: Support closed
+def test_a_closed_queue_is_not_below_min_staff_on_the_board(bob, client):
+    open_hours(SUPPORT, **WEEKDAYS_8_TO_8)
+    support = next(q for q in now_board(at=timezone.now()) if q.queue.provider_id == SUPPORT)
+    assert (support.open, support.below_min) == (False, False)
+    page = client.get(reverse("admin:scheduler_supervision_board")).text
+    assert "closed now: min staff applies in its staffed hours only" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_open_queue_below_min_staff_is_still_red(demo):
+    open_hours(SUPPORT, **WEEKDAYS_8_TO_8)
+    support = next(q for q in now_board(at=NOW) if q.queue.provider_id == SUPPORT)
+    assert (support.open, support.below_min) == (True, True)  # nobody was read taking calls yet
+
+
+def test_staffed_hours_need_a_zone_the_system_knows(demo):
+    queue = CallQueue.objects.get(provider_id=SUPPORT)
+    queue.staffed_from, queue.staffed_until, queue.staffed_timezone = time(8), time(20), "Mars/Olympus"
+    with pytest.raises(ValidationError) as error:
+        queue.full_clean()
+    assert "unknown timezone 'Mars/Olympus'" in str(error.value)
+
+
+def test_the_timeline_draws_no_gaps_while_the_queue_is_closed(bob, client):
+    open_hours(SUPPORT, **WEEKDAYS_8_TO_8)
+    support = CallQueue.objects.get(provider_id=SUPPORT)
+    found = queue_timeline(support, day=date(2026, 11, 28), days=1, tz=NEW_YORK)  # a Saturday
+    assert found.gaps == []
+
+
+# A receptionist about to take an open queue below its min staff is told so, before and after.
+
+TUESDAY_0930 = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)  # Support mornings: James and Maria, min staff 2
+
+
+@pytest.fixture
+def james_on_tuesday_morning(demo_emulator, point_app_at):
+    point_app_at(demo_emulator)
+    rc = RingCentralClient(**demo_emulator.client_kwargs(), store=InProcessStore())
+    client = Client()
+    client.force_login(link_receptionist(JAMES, "james"))
+    with time_machine.travel(TUESDAY_0930, tick=True):
+        reconcile_locked(provider=rc, at=TUESDAY_0930, trigger="test")
+        yield client
+
+
+SHORT = "Support needs 2 taking its calls now; without you 1 other is, below its min staff."
+
+
+def test_her_page_says_stopping_would_leave_an_open_queue_short(james_on_tuesday_morning):
+    assert SHORT in james_on_tuesday_morning.get("/").text
+
+
+def test_stopping_below_min_staff_says_so_after_the_change(james_on_tuesday_morning):
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": ""}
+    response = james_on_tuesday_morning.post("/toggle/", form, follow=True)
+    assert warnings_of(response) == [f"You stopped taking Support calls. {SHORT}"]
+
+
+def test_no_warning_while_the_queue_is_closed(james_on_tuesday_morning):
+    open_hours(SUPPORT, staffed_from=time(12), staffed_until=time(20), staffed_days="")
+    assert "Support needs 2" not in james_on_tuesday_morning.get("/").text

@@ -12,7 +12,7 @@ from queues.models import Agent, CallQueue
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
-from .coverage import understaffed
+from .coverage import staffed_hours, understaffed
 
 CHARS_PER_PERCENT = 1.4  # the SVG is 1000 units wide for the window, about 7 units a character
 
@@ -74,7 +74,9 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo) -> T
         if offs:
             bars = [place(t.start, t.end, t.reason or "time off", "time-off") for t in offs]
             lanes.append(Lane(f"{names.get(agent_id, agent_id)}: time off", "time-off", bars))
-    gaps = understaffed(snapshot, {queue.provider_id: queue.min_staff}, start, end)
+    gaps = understaffed(
+        snapshot, {queue.provider_id: queue.min_staff}, start, end, {queue.provider_id: staffed_hours(queue)}
+    )
     label = "{} of {} scheduled"
     lanes.append(
         Lane(
