@@ -2,19 +2,56 @@
 
 import calendar
 from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.models import CallEvent, LiveStatus, ProviderIdentity, WebhookEvent
 
-from .models import Agent, AuditEntry, CallQueue, QueueMembership, ReconcileRun
+from .models import Agent, AuditEntry, CallQueue, DndStatus, QueueMembership, ReconcileRun
 from .ringplan.webhooks import webhook_process
+
+# The zone a supervisor chose on the supervisor pages (scheduler/supervisor/views.py), kept in her session.
+VIEWER_ZONE_SESSION_KEY = "callrota_tz"
+
+
+class ViewerZoneMixin:
+    """Lists and pages in the zone the viewer chose on the supervisor pages (UTC until she chooses one)."""
+
+    def changelist_view(self, request, extra_context=None):
+        with timezone.override(viewer_zone_of(request)):
+            response = super().changelist_view(request, extra_context)
+            context = getattr(response, "context_data", None)
+            if context and "cl" in context:
+                self.add_changelist_context(context)
+            return response.render() if hasattr(response, "render") else response
+
+    def add_changelist_context(self, context) -> None:
+        """More for the list's template, once its ChangeList `cl` is made."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        with timezone.override(viewer_zone_of(request)):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            return response.render() if hasattr(response, "render") else response
+
+
+def viewer_zone_of(request) -> ZoneInfo:
+    try:
+        return ZoneInfo(request.session.get(VIEWER_ZONE_SESSION_KEY) or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(value) -> str:
+    """An instant in the active zone, with the zone's abbreviation, e.g. '2026-11-24 10:00 EST'."""
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else "—"
 
 
 class HistoryLinkMixin:
@@ -188,21 +225,19 @@ class ReasonFilter(admin.SimpleListFilter):
         return queryset.filter(reason__startswith=value) if value in self.KINDS else queryset
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    """The append-only history: read-only for everyone, and quick at a million rows."""
+VALUE_WORDS = {"True": "on", "False": "off", "": "—"}
 
-    list_display = [
-        "created_at",
-        "agent",
-        "queue",
-        "field",
-        "old_value",
-        "new_value",
-        "reason",
-        "outcome",
-        "actor_name",
-    ]
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ViewerZoneMixin, ReadOnlyAdmin):
+    """The append-only history: read-only for everyone, and quick at a million rows.
+
+    Four columns fit a laptop: when, who and where, what changed and why, and the outcome; the
+    entry's own page has every field (the provider's call, its error message).
+    """
+
+    list_display = ["when", "who", "what", "outcome_words", "actor_name"]
+    list_display_links = ["when"]
     list_filter = ["outcome", ReasonFilter, "queue", "agent", "actor"]
     search_fields = ["agent__name", "queue__name"]  # see get_search_results
     search_help_text = "An agent's or queue's name or provider id, or a provider error code."
@@ -222,27 +257,55 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         queues = CallQueue.objects.filter(Q(name__icontains=term) | Q(provider_id=term)).values("pk")
         return queryset.filter(Q(agent__in=agents) | Q(queue__in=queues) | Q(error_code=term)), False
 
-    @admin.display(description="actor", ordering="actor")
+    @admin.display(description="by", ordering="actor")
     def actor_name(self, entry):
         return entry.actor.get_username() if entry.actor_id else "scheduler"
 
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        context = getattr(response, "context_data", None)
-        if context and "cl" in context:
-            context["drilldown"] = date_drilldown(context["cl"])
-        return response
+    @admin.display(description="when", ordering="created_at")
+    def when(self, entry):
+        return local_time(entry.created_at)
+
+    @admin.display(description="who")
+    def who(self, entry):
+        agent = entry.agent.name if entry.agent_id else "—"
+        return f"{agent} in {entry.queue.name}" if entry.queue_id else agent
+
+    @admin.display(description="what")
+    def what(self, entry):
+        old, new = (VALUE_WORDS.get(v, _dnd_words(v)) for v in (entry.old_value, entry.new_value))
+        return format_html("{}: {} → {}<br><small>{}</small>", entry.get_field_display(), old, new, entry.reason)
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_words(self, entry):
+        if entry.error_code:
+            return f"{entry.outcome} ({entry.error_code})"
+        return entry.outcome
+
+    def add_changelist_context(self, context) -> None:
+        context["drilldown"] = date_drilldown(context["cl"])
+
+
+def _dnd_words(value: str) -> str:
+    return dict(DndStatus.choices).get(value, value)
 
 
 @admin.register(ReconcileRun)
-class ReconcileRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "at", "trigger", "writes", "failures", "problem_count", "finished_at"]
+class ReconcileRunAdmin(ViewerZoneMixin, ReadOnlyAdmin):
+    list_display = ["started", "planned_for", "trigger", "writes", "failures", "problem_count"]
     list_filter = ["trigger"]
     fields = ["at", "trigger", "started_at", "finished_at", "writes", "failures", "problems_in_words"]
     readonly_fields = fields
     date_hierarchy = "started_at"
     show_full_result_count = False
     paginator = CappedCountPaginator
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run):
+        return local_time(run.started_at)
+
+    @admin.display(description="planned for")
+    def planned_for(self, run):
+        return local_time(run.at)
 
     @admin.display(description="problems")
     def problem_count(self, run):

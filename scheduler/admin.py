@@ -1,13 +1,15 @@
+from datetime import timedelta
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import path
+from django.utils import timezone
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from queues.admin import AgentAdmin, CallQueueAdmin, ReadOnlyAdmin
+from queues.admin import AgentAdmin, CallQueueAdmin, ReadOnlyAdmin, ViewerZoneMixin, local_time
 from queues.models import Agent, CallQueue
 
 from . import recurrence
@@ -16,6 +18,7 @@ from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
 from .schedule.membership import cannot_apply, shift_pairs
+from .selectors import agent_plan
 from .supervisor import overrides_admin  # noqa: F401 - registers the override list and its cancel action
 from .supervisor import views as admin_views
 
@@ -54,8 +57,8 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [ShiftResource]
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
-    list_display = ["name", "timezone", "start_time", "end_time", "days", "rrule", "valid_from", "valid_until"]
-    list_filter = ["timezone", "queues", "valid_until"]
+    list_display = ["name", "queue_names", "agent_names", "hours", "repeats", "valid"]
+    list_filter = ["timezone", "queues", "agents", "valid_until"]
     search_fields = ["name", "queues__name", "queues__provider_id", "agents__name", "agents__provider_id"]
     filter_horizontal = ["queues", "agents"]
     fieldsets = [
@@ -63,6 +66,31 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
         ("When", {"fields": ["timezone", "start_time", "end_time", "days", "rrule", "dtstart"]}),
         ("Validity", {"fields": ["valid_from", "valid_until"]}),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("queues", "agents")
+
+    @admin.display(description="queues")
+    def queue_names(self, shift):
+        return ", ".join(q.name for q in shift.queues.all())
+
+    @admin.display(description="agents")
+    def agent_names(self, shift):
+        return ", ".join(a.name for a in shift.agents.all())
+
+    @admin.display(description="hours", ordering="start_time")
+    def hours(self, shift):
+        return shift_hours(shift)
+
+    @admin.display(description="repeats")
+    def repeats(self, shift):
+        return recurrence_words(shift)
+
+    @admin.display(description="valid", ordering="valid_until")
+    def valid(self, shift):
+        since = f"from {shift.valid_from:%Y-%m-%d}" if shift.valid_from else ""
+        until = f"until {shift.valid_until:%Y-%m-%d}" if shift.valid_until else ""
+        return " ".join(filter(None, (since, until))) or "always"
 
     def has_import_permission(self, request):
         return request.user.has_perms(["scheduler.add_shift", "scheduler.change_shift"])
@@ -79,6 +107,22 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm("scheduler.view_shift")
+
+
+def shift_hours(shift: Shift) -> str:
+    return f"{shift.start_time:%H:%M}–{shift.end_time:%H:%M} {shift.timezone}"
+
+
+def recurrence_words(shift: Shift) -> str:
+    """The shift's days as a person says them: 'Mon–Fri', 'Sat Sun', or its rule when it has one."""
+    if shift.rrule:
+        return f"rule {shift.rrule}"
+    days = [d for d in shift.days.split(",") if d]
+    if days == list(recurrence.WEEKDAYS[:5]):
+        return "every weekday"
+    if days == list(recurrence.WEEKDAYS):
+        return "every day"
+    return " ".join(d.capitalize() for d in days)
 
 
 def warn_cannot_apply(request, shifts) -> None:
@@ -130,14 +174,22 @@ class TimeOffForm(forms.ModelForm):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(SimpleHistoryAdmin):
+class TimeOffAdmin(ViewerZoneMixin, SimpleHistoryAdmin):
     form = TimeOffForm
-    list_display = ["agent", "start", "end", "timezone", "reason"]
+    list_display = ["agent", "starts", "ends", "reason"]
     list_filter = ["timezone", "agent"]
     search_fields = ["agent__name", "agent__provider_id", "reason"]
     date_hierarchy = "start"
     list_select_related = ["agent"]
     autocomplete_fields = ["agent"]
+
+    @admin.display(description="from", ordering="start")
+    def starts(self, off):
+        return local_time(off.start)
+
+    @admin.display(description="until", ordering="end")
+    def ends(self, off):
+        return local_time(off.end)
 
 
 @admin.register(Supervision)
@@ -198,9 +250,82 @@ class FeedActionMixin:
         return request.user.has_perm("scheduler.issue_feed")
 
 
-for model, base in ((Agent, AgentAdmin), (CallQueue, CallQueueAdmin)):
-    admin.site.unregister(model)
-    admin.site.register(model, type(base.__name__, (FeedActionMixin, base), {}))
+class AgentShiftInline(admin.TabularInline):
+    """Her shifts on her own page, read-only: they are edited on the shift's page."""
+
+    model = Shift.agents.through
+    verbose_name, verbose_name_plural = "shift", "shifts"
+    fields = readonly_fields = ["shift", "shift_queues", "shift_hours", "shift_days"]
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("shift").prefetch_related("shift__queues")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="queues")
+    def shift_queues(self, row):
+        return ", ".join(q.name for q in row.shift.queues.all())
+
+    @admin.display(description="hours")
+    def shift_hours(self, row):
+        return shift_hours(row.shift)
+
+    @admin.display(description="repeats")
+    def shift_days(self, row):
+        return recurrence_words(row.shift)
+
+
+class AgentTimeOffInline(admin.TabularInline):
+    """Her time off that has not ended yet, read-only."""
+
+    model = TimeOff
+    verbose_name_plural = "time off (now and coming)"
+    fields = readonly_fields = ["starts", "ends", "reason"]
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(end__gt=timezone.now())
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="from")
+    def starts(self, off):
+        return local_time(off.start)
+
+    @admin.display(description="until")
+    def ends(self, off):
+        return local_time(off.end)
+
+
+class AgentScheduleMixin:
+    """An agent's page shows her shifts, her coming time off and her next schedule boundary."""
+
+    inlines = [*AgentAdmin.inlines, AgentShiftInline, AgentTimeOffInline]
+    readonly_fields = [*AgentAdmin.readonly_fields, "next_boundary"]
+
+    @admin.display(description="next schedule boundary")
+    def next_boundary(self, agent):
+        if agent.pk is None:
+            return "—"
+        now = timezone.now()
+        plan = agent_plan(agent, start=now, end=now + timedelta(days=7))
+        at = plan.next_transition(now)
+        if at is None:
+            return "none in the next 7 days"
+        return f"{local_time(at)}: {plan.transitions[at].replace('your time off', 'her time off')}"
+
+
+admin.site.unregister(Agent)
+admin.site.register(
+    Agent, type(AgentAdmin.__name__, (FeedActionMixin, AgentScheduleMixin, ViewerZoneMixin, AgentAdmin), {})
+)
+admin.site.unregister(CallQueue)
+admin.site.register(CallQueue, type(CallQueueAdmin.__name__, (FeedActionMixin, CallQueueAdmin), {}))
 
 
 @admin.register(FeedToken)

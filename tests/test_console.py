@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
-from queues.models import Agent, CallQueue, QueueMembership, ReconcileRun
+from queues.models import Agent, AuditEntry, AuditField, CallQueue, QueueMembership, ReconcileRun
 from scheduler.models import Shift
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.membership import cannot_apply, current_shift_pairs
@@ -231,3 +231,53 @@ def test_stopping_below_min_staff_says_so_after_the_change(james_on_tuesday_morn
 def test_no_warning_while_the_queue_is_closed(james_on_tuesday_morning):
     open_hours(SUPPORT, staffed_from=time(12), staffed_until=time(20), staffed_days="")
     assert "Support needs 2" not in james_on_tuesday_morning.get("/").text
+
+
+# Lists that fit and speak in words, in the viewer's zone.
+
+
+@pytest.fixture
+def in_new_york(client):
+    session = client.session
+    session["callrota_tz"] = "America/New_York"
+    session.save()
+
+
+def test_the_audit_list_has_four_columns_in_words_and_the_viewers_zone(bob, client, in_new_york):
+    AuditEntry.objects.create(
+        reason="shift end: Support mornings", queue=CallQueue.objects.get(provider_id=SUPPORT),
+        agent=Agent.objects.get(provider_id=JAMES), field=AuditField.QUEUE_CALLS, old_value="True",
+        new_value="False", outcome="failed", error_code="CMN-102",
+    )  # fmt: skip
+    AuditEntry.objects.create(
+        reason="drift", agent=Agent.objects.get(provider_id=MARIA), field="dndStatus",
+        old_value="TakeAllCalls", new_value="DoNotAcceptDepartmentCalls", outcome="applied",
+    )  # fmt: skip
+    response = client.get(reverse("admin:queues_auditentry_changelist"))
+    assert list(response.context["cl"].list_display) == ["when", "who", "what", "outcome_words", "actor_name"]
+    page = response.text
+    assert "James Smith in Support" in page
+    assert "Takes queue calls: on → off" in page and "failed (CMN-102)" in page
+    assert "Do Not Disturb: Take all calls → Do not accept queue calls" in page
+    assert " EST</a>" in page  # times in her zone, named
+    assert "acceptCurrentQueueCalls" not in page and "dndStatus" not in page
+
+
+def test_the_shift_list_shows_queues_agents_and_days_in_words(bob, client):
+    page = client.get(reverse("admin:scheduler_shift_changelist")).text
+    assert '<td class="field-queue_names">Demo call queue, Support</td>' in page
+    assert "James Smith, Maria Lopez" in page
+    assert "08:00–12:00 America/New_York" in page and "every weekday" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_agents_page_shows_her_shifts_time_off_and_next_boundary(bob, client, in_new_york):
+    olena = Agent.objects.get(provider_id=OLENA)
+    page = client.get(reverse("admin:queues_agent_change", args=[olena.pk])).text
+    assert "Support night (Kyiv)" in page and "Demo queue afternoons" in page
+    assert "2026-11-24 12:00 EST: Demo queue afternoons starts" in page
+
+
+def test_a_time_off_list_shows_times_with_their_zone(bob, client, in_new_york):
+    page = client.get(reverse("admin:scheduler_timeoff_changelist")).text
+    assert "2026-12-24 00:00 EST" in page

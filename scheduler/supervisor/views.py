@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.base import ProviderError
 from integrations.providers import default_provider
+from queues.admin import VIEWER_ZONE_SESSION_KEY
 from queues.models import Agent, CallQueue, DndStatus
 from queues.sync import sync_queues as sync
 from scheduler import recurrence
@@ -36,7 +37,7 @@ from .params import date_param, int_param
 from .preview import preview
 from .timeline import queue_timeline, window
 
-TZ_SESSION_KEY = "callrota_tz"
+TZ_SESSION_KEY = VIEWER_ZONE_SESSION_KEY  # the admin's lists show times in the same zone
 PREVIEW_HOURS = 24
 
 
