@@ -281,3 +281,23 @@ def test_an_agents_page_shows_her_shifts_time_off_and_next_boundary(bob, client,
 def test_a_time_off_list_shows_times_with_their_zone(bob, client, in_new_york):
     page = client.get(reverse("admin:scheduler_timeoff_changelist")).text
     assert "2026-12-24 00:00 EST" in page
+
+
+def test_the_schedule_import_preview_says_what_each_entry_will_become(bob, client):
+    text = (
+        "queues:\n  - id: '1081167000'\n    name: Support\n    min_staff: 3\n"
+        "shifts:\n  - name: Support mornings\n    queues: ['1081167000']\n    agents: ['111111111', '222222222']\n"
+        "    days: [mon, tue, wed, thu, fri]\n    start: '08:00'\n    end: '12:00'\n    timezone: America/New_York\n"
+        "  - name: Saturday desk\n    queues: ['1081167000']\n    agents: ['111111111']\n"
+        "    days: [sat]\n    start: '09:00'\n    end: '10:00'\n    timezone: America/New_York\n"
+    )
+    preview = client.post(reverse("admin:scheduler_supervision_roster"), {"text": text})
+    assert preview.context["report"].entries == [
+        ("updated", "queues", "Support"),
+        ("unchanged", "shifts", "Support mornings"),
+        ("created", "shifts", "Saturday desk"),
+    ]
+    page = preview.text
+    assert '<tr class="import-created"><td>added</td><td>shifts</td><td>Saturday desk</td></tr>' in page
+    assert '<tr class="import-unchanged"><td>left alone</td><td>shifts</td><td>Support mornings</td></tr>' in page
+    assert '<tr class="import-updated"><td>changed</td><td>queues</td><td>Support</td></tr>' in page
