@@ -1,8 +1,10 @@
+import re
 from datetime import timedelta
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -23,30 +25,97 @@ from .supervisor import overrides_admin  # noqa: F401 - registers the override l
 from .supervisor import views as admin_views
 
 
-class ShiftForm(forms.ModelForm):
-    """Weekdays as checkboxes; the model keeps them as 'mon,tue'."""
+class Repeats(models.TextChoices):
+    """How a shift repeats, as the form offers it; each but the last is written as weekdays or a rule for it."""
 
+    WEEKDAYS = "weekdays", "Every weekday (Mon–Fri)"
+    EVERY_DAY = "every_day", "Every day"
+    DAYS = "days", "Every week, on the days ticked"
+    OTHER_WEEK = "other_week", "Every other week, on the days ticked (counting from the rule's start)"
+    MONTHLY = "monthly", "Monthly, on the first of the day ticked (e.g. the first Monday)"
+    RULE = "rule", "A recurrence rule I write (advanced)"
+
+
+RULE_CODES = {d: d[:2].upper() for d in recurrence.WEEKDAYS}  # mon -> MO
+OTHER_WEEK_RULE = re.compile(r"FREQ=WEEKLY;INTERVAL=2;BYDAY=((?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*)")
+MONTHLY_RULE = re.compile(r"FREQ=MONTHLY;BYDAY=1(MO|TU|WE|TH|FR|SA|SU)")
+
+
+class ShiftForm(forms.ModelForm):
+    """How the shift repeats as a choice and weekday checkboxes; the raw RRULE only for those who pick it."""
+
+    repeats = forms.ChoiceField(
+        choices=Repeats.choices,
+        initial=Repeats.WEEKDAYS,
+        widget=forms.RadioSelect,
+        required=False,  # a post without it (a script) means the days it gives, or its rule
+    )
     days = forms.MultipleChoiceField(
         choices=[(d, d.capitalize()) for d in recurrence.WEEKDAYS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Weekdays the shift runs on. Leave empty when using a recurrence rule.",
+        help_text="The days for 'on the days ticked', 'every other week' and 'monthly'.",
     )
 
     class Meta:
         model = Shift
         fields = [
             *("name", "queues", "agents", "timezone", "start_time", "end_time"),
-            *("days", "rrule", "dtstart", "valid_from", "valid_until"),
+            *("repeats", "days", "rrule", "dtstart", "valid_from", "valid_until"),
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["days"] = [d for d in self.instance.days.split(",") if d]
+            self.initial["repeats"], self.initial["days"] = repeats_of(self.instance)
 
     def clean_days(self):
-        return ",".join(d for d in recurrence.WEEKDAYS if d in self.cleaned_data["days"])
+        return [d for d in recurrence.WEEKDAYS if d in self.cleaned_data["days"]]
+
+    def clean(self):
+        data = super().clean()
+        days = data.get("days", [])
+        repeats = data.get("repeats") or (Repeats.RULE if data.get("rrule") else Repeats.DAYS)
+        if repeats in (Repeats.DAYS, Repeats.OTHER_WEEK) and not days:
+            self.add_error("days", "tick the days the shift runs on")
+        if repeats == Repeats.MONTHLY and len(days) != 1:
+            self.add_error("days", "tick exactly one day: the shift runs on its first of each month")
+        if self.errors:
+            return data
+        data["days"], data["rrule"] = _written(repeats, days, data.get("rrule", ""))
+        if data["rrule"] and repeats != Repeats.RULE and not data.get("dtstart"):
+            data["dtstart"] = timezone.localdate()  # the rule counts its weeks from today
+        return data
+
+
+def _written(repeats: str, days: list[str], rule: str) -> tuple[str, str]:
+    """The (days, rrule) the model keeps for a choice of the form."""
+    codes = ",".join(RULE_CODES[d] for d in days)
+    return {
+        Repeats.WEEKDAYS: (",".join(recurrence.WEEKDAYS[:5]), ""),
+        Repeats.EVERY_DAY: (",".join(recurrence.WEEKDAYS), ""),
+        Repeats.DAYS: (",".join(days), ""),
+        Repeats.OTHER_WEEK: ("", f"FREQ=WEEKLY;INTERVAL=2;BYDAY={codes}"),
+        Repeats.MONTHLY: ("", f"FREQ=MONTHLY;BYDAY=1{codes}"),
+        Repeats.RULE: ("", rule),
+    }[Repeats(repeats)]
+
+
+def repeats_of(shift: Shift) -> tuple[str, list[str]]:
+    """The form's choice and ticked days for a stored shift: a rule the form writes reads back as its choice."""
+    by_code = {code: d for d, code in RULE_CODES.items()}
+    if match := OTHER_WEEK_RULE.fullmatch(shift.rrule):
+        return Repeats.OTHER_WEEK, [by_code[c] for c in match[1].split(",")]
+    if match := MONTHLY_RULE.fullmatch(shift.rrule):
+        return Repeats.MONTHLY, [by_code[match[1]]]
+    if shift.rrule:
+        return Repeats.RULE, []
+    days = [d for d in shift.days.split(",") if d]
+    if days == list(recurrence.WEEKDAYS[:5]):
+        return Repeats.WEEKDAYS, days
+    if days == list(recurrence.WEEKDAYS):
+        return Repeats.EVERY_DAY, days
+    return Repeats.DAYS, days
 
 
 @admin.register(Shift)
@@ -63,8 +132,16 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
     filter_horizontal = ["queues", "agents"]
     fieldsets = [
         (None, {"fields": ["name", "queues", "agents"]}),
-        ("When", {"fields": ["timezone", "start_time", "end_time", "days", "rrule", "dtstart"]}),
+        ("When", {"fields": ["timezone", "start_time", "end_time", "repeats", "days"]}),
         ("Validity", {"fields": ["valid_from", "valid_until"]}),
+        (
+            "Advanced: a recurrence rule",
+            {
+                "fields": ["rrule", "dtstart"],
+                "classes": ["collapse"],
+                "description": "Only for 'A recurrence rule I write'; other choices write the rule themselves.",
+            },
+        ),
     ]
 
     def get_queryset(self, request):

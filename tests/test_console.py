@@ -15,8 +15,10 @@ from django.utils import timezone
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, AuditField, CallQueue, QueueMembership, ReconcileRun
+from scheduler.admin import repeats_of
 from scheduler.models import Shift
 from scheduler.reconcile.run import reconcile_locked
+from scheduler.recurrence import WEEKDAYS
 from scheduler.schedule.membership import cannot_apply, current_shift_pairs
 from scheduler.supervisor.board import now_board
 from scheduler.supervisor.coverage import StaffedHours, coverage_report
@@ -59,7 +61,7 @@ def test_saving_a_shift_with_a_non_member_warns_naming_the_pair_and_still_saves(
     support, olena = CallQueue.objects.get(provider_id=SUPPORT), Agent.objects.get(provider_id=OLENA)
     form = {
         "name": "Olena mornings", "queues": [support.pk], "agents": [olena.pk], "timezone": "America/New_York",
-        "start_time": "08:00", "end_time": "12:00", "days": ["mon"], "rrule": "", "dtstart": "",
+        "start_time": "08:00", "end_time": "12:00", "repeats": "days", "days": ["mon"], "rrule": "", "dtstart": "",
         "valid_from": "", "valid_until": "", "_save": "Save",
     }  # fmt: skip
     response = client.post(reverse("admin:scheduler_shift_add"), form, follow=True)
@@ -74,8 +76,8 @@ def test_saving_a_shift_of_members_says_nothing_more(bob, client, support_read):
     shift = Shift.objects.get(name="Support mornings")
     form = {
         "name": shift.name, "queues": [q.pk for q in shift.queues.all()], "agents": [a.pk for a in shift.agents.all()],
-        "timezone": shift.timezone, "start_time": "08:00", "end_time": "12:00", "days": ["mon", "tue"],
-        "rrule": "", "dtstart": "", "valid_from": "", "valid_until": "", "_save": "Save",
+        "timezone": shift.timezone, "start_time": "08:00", "end_time": "12:00", "repeats": "days",
+        "days": ["mon", "tue"], "rrule": "", "dtstart": "", "valid_from": "", "valid_until": "", "_save": "Save",
     }  # fmt: skip
     response = client.post(reverse("admin:scheduler_shift_change", args=[shift.pk]), form, follow=True)
     assert warnings_of(response) == []
@@ -301,3 +303,69 @@ def test_the_schedule_import_preview_says_what_each_entry_will_become(bob, clien
     assert '<tr class="import-created"><td>added</td><td>shifts</td><td>Saturday desk</td></tr>' in page
     assert '<tr class="import-unchanged"><td>left alone</td><td>shifts</td><td>Support mornings</td></tr>' in page
     assert '<tr class="import-updated"><td>changed</td><td>queues</td><td>Support</td></tr>' in page
+
+
+def shift_form(**changes):
+    support, james = CallQueue.objects.get(provider_id=SUPPORT), Agent.objects.get(provider_id=JAMES)
+    form = {
+        "name": "Front desk", "queues": [support.pk], "agents": [james.pk], "timezone": "America/New_York",
+        "start_time": "09:00", "end_time": "17:00", "repeats": "weekdays", "days": [], "rrule": "", "dtstart": "",
+        "valid_from": "", "valid_until": "", "_save": "Save",
+    }  # fmt: skip
+    return {**form, **changes}
+
+
+@pytest.mark.parametrize(
+    ("choice", "ticked", "days", "rule"),
+    [
+        ("weekdays", [], "mon,tue,wed,thu,fri", ""),
+        ("every_day", [], "mon,tue,wed,thu,fri,sat,sun", ""),
+        ("days", ["sat", "mon"], "mon,sat", ""),
+        ("other_week", ["tue", "thu"], "", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH"),
+        ("monthly", ["mon"], "", "FREQ=MONTHLY;BYDAY=1MO"),
+    ],
+)
+def test_the_shift_form_writes_each_repeat_choice_without_a_raw_rule(bob, client, choice, ticked, days, rule):
+    response = client.post(reverse("admin:scheduler_shift_add"), shift_form(repeats=choice, days=ticked))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    shift = Shift.objects.get(name="Front desk")
+    assert (shift.days, shift.rrule, shift.dtstart is not None or not rule) == (days, rule, True)
+    form = client.get(reverse("admin:scheduler_shift_change", args=[shift.pk])).context["adminform"].form
+    assert (form.initial["repeats"], form.initial["days"]) == (
+        choice,
+        sorted(ticked, key=WEEKDAYS.index) or days.split(","),
+    )
+
+
+def test_a_stored_rule_reads_back_as_the_choice_that_wrote_it(demo):
+    shift = Shift(rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH")
+    assert repeats_of(shift) == ("other_week", ["tue", "thu"])
+    assert repeats_of(Shift(rrule="FREQ=MONTHLY;BYSETPOS=-1;BYDAY=FR")) == ("rule", [])
+
+
+def test_monthly_needs_exactly_one_day_ticked(bob, client):
+    response = client.post(reverse("admin:scheduler_shift_add"), shift_form(repeats="monthly", days=["mon", "tue"]))
+    assert "tick exactly one day: the shift runs on its first of each month" in response.text
+    assert not Shift.objects.filter(name="Front desk").exists()
+
+
+def test_the_advanced_rule_is_kept_as_written(bob, client):
+    form = shift_form(repeats="rule", rrule="FREQ=MONTHLY;BYSETPOS=-1;BYDAY=FR", dtstart="2026-11-01")
+    assert client.post(reverse("admin:scheduler_shift_add"), form).status_code == 302
+    assert Shift.objects.get(name="Front desk").rrule == "FREQ=MONTHLY;BYSETPOS=-1;BYDAY=FR"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_timeline_shows_every_queue_with_a_now_line(bob, client):
+    page = client.get(reverse("admin:scheduler_supervision_timeline") + "?day=2026-11-24&tz=America/New_York").text
+    assert page.count('<svg id="timeline" class="timeline"') + page.count('<svg class="timeline"') == 4
+    assert page.count('<line class="now" x1="41.667"') == 4  # 10:00 of a New York day
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_timeline_shows_the_queues_chosen(bob, client):
+    adams, baker = (CallQueue.objects.get(name=n).pk for n in ("Dr. Adams", "Dr. Baker"))
+    url = reverse("admin:scheduler_supervision_timeline") + f"?queue={adams}&queue={baker}&day=2026-11-30"
+    response = client.get(url)
+    assert [t.queue.name for t in response.context["timelines"]] == ["Dr. Adams", "Dr. Baker"]
+    assert '<line class="now"' not in response.text  # another day

@@ -80,19 +80,20 @@ def board(request, model_admin, panel=False):
 
 
 def timeline(request, model_admin):
-    """One queue's day or week (?queue=<pk>&day=YYYY-MM-DD&days=1|7&tz=Zone)."""
+    """Chosen queues' day or week, one under another (?queue=<pk>, repeated; none: every queue; &day=&days=1|7)."""
     _require(request, "view_board")
     tz = viewer_zone(request)
     queues = list(CallQueue.objects.all())
-    if not queues:
-        return _page(request, model_admin, "timeline.html", "Timeline", tz=tz, queues=[], timeline=None)
-    queue = next((q for q in queues if str(q.pk) == request.GET.get("queue")), queues[0])
+    chosen = request.GET.getlist("queue")
+    shown = [q for q in queues if str(q.pk) in chosen] or queues
     days = 7 if request.GET.get("days") == "7" else 1
     day = date_param(request, "day", fallback="today") or timezone.now().astimezone(tz).date()
-    found = queue_timeline(queue, day=day, days=days, tz=tz)
+    now = timezone.now()
+    timelines = [queue_timeline(q, day=day, days=days, tz=tz, now=now) for q in shown]
     nav = {"prev": day - timedelta(days=days), "next": day + timedelta(days=days)}
-    return _page(request, model_admin, "timeline.html", f"Timeline: {queue.name}", tz=tz, queues=queues,
-                 timeline=found, day=day, days=days, nav=nav)  # fmt: skip
+    selected = "".join(f"&queue={q.pk}" for q in shown if len(shown) < len(queues))
+    return _page(request, model_admin, "timeline.html", "Timeline", tz=tz, queues=queues, shown=shown,
+                 timelines=timelines, day=day, days=days, nav=nav, selected=selected)  # fmt: skip
 
 
 def coverage(request, model_admin):
