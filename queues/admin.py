@@ -293,8 +293,7 @@ def _dnd_words(value: str) -> str:
 class ReconcileRunAdmin(ViewerZoneMixin, ReadOnlyAdmin):
     list_display = ["started", "planned_for", "trigger", "writes", "failures", "problem_count"]
     list_filter = ["trigger"]
-    fields = ["at", "trigger", "started_at", "finished_at", "writes", "failures", "problems_in_words"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "trigger", "started_at", "finished_at", "writes", "failures", "problems_in_words")
     date_hierarchy = "started_at"
     show_full_result_count = False
     paginator = CappedCountPaginator

@@ -332,7 +332,7 @@ class AgentShiftInline(admin.TabularInline):
 
     model = Shift.agents.through
     verbose_name, verbose_name_plural = "shift", "shifts"
-    fields = readonly_fields = ["shift", "shift_queues", "shift_hours", "shift_days"]
+    fields = readonly_fields = ("shift", "shift_queues", "shift_hours", "shift_days")
     extra = 0
     can_delete = False
 
@@ -360,7 +360,7 @@ class AgentTimeOffInline(admin.TabularInline):
 
     model = TimeOff
     verbose_name_plural = "time off (now and coming)"
-    fields = readonly_fields = ["starts", "ends", "reason"]
+    fields = readonly_fields = ("starts", "ends", "reason")
     extra = 0
     can_delete = False
 
