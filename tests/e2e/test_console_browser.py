@@ -12,10 +12,10 @@ from queues.models import Agent, AuditEntry, AuditField, CallQueue, QueueMembers
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
+from tests.e2e.test_supervisor_browser import PASSWORD, log_in
 
 pytestmark = pytest.mark.slow
 SUPPORT, JAMES, MARIA = "1081167000", "111111111", "222222222"
-PASSWORD = "pw-bob-console-123"
 
 
 @pytest.fixture
@@ -36,14 +36,6 @@ def supervisor(transactional_db):
     return user
 
 
-def log_in(page, live_server, next_url):
-    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "bob")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#content")
-
-
 def test_every_audit_column_fits_a_laptop_screen(page, live_server, supervisor, screenshot):
     log_in(page, live_server, "/admin/queues/auditentry/")
     page.wait_for_selector("#result_list")
@@ -62,6 +54,7 @@ def test_every_audit_column_fits_a_laptop_screen(page, live_server, supervisor, 
 def test_console_pages_render_at_desktop_and_phone_widths(request, viewport, live_server, supervisor, screenshot):
     page = request.getfixturevalue("page" if viewport == "desktop" else "phone_page")
     log_in(page, live_server, "/admin/scheduler/supervision/board/")
+    page.wait_for_selector("#content")
     panel = page.locator("#cannot-apply")
     assert "Olena Kovalenko is not a member of Support at the provider" in panel.inner_text()
     screenshot(page, f"board-{viewport}")
