@@ -2,19 +2,56 @@
 
 import calendar
 from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, Q
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.models import CallEvent, LiveStatus, ProviderIdentity, WebhookEvent
 
-from .models import Agent, AuditEntry, CallQueue, QueueMembership, ReconcileRun
+from .models import Agent, AuditEntry, CallQueue, DndStatus, QueueMembership, ReconcileRun
 from .ringplan.webhooks import webhook_process
+
+# The zone a supervisor chose on the supervisor pages (scheduler/supervisor/views.py), kept in her session.
+VIEWER_ZONE_SESSION_KEY = "callrota_tz"
+
+
+class ViewerZoneMixin:
+    """Lists and pages in the zone the viewer chose on the supervisor pages (UTC until she chooses one)."""
+
+    def changelist_view(self, request, extra_context=None):
+        with timezone.override(viewer_zone_of(request)):
+            response = super().changelist_view(request, extra_context)
+            context = getattr(response, "context_data", None)
+            if context and "cl" in context:
+                self.add_changelist_context(context)
+            return response.render() if hasattr(response, "render") else response
+
+    def add_changelist_context(self, context) -> None:
+        """More for the list's template, once its ChangeList `cl` is made."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        with timezone.override(viewer_zone_of(request)):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            return response.render() if hasattr(response, "render") else response
+
+
+def viewer_zone_of(request) -> ZoneInfo:
+    try:
+        return ZoneInfo(request.session.get(VIEWER_ZONE_SESSION_KEY) or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(value) -> str:
+    """An instant in the active zone, with the zone's abbreviation, e.g. '2026-11-24 10:00 EST'."""
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else "—"
 
 
 class HistoryLinkMixin:
@@ -42,12 +79,38 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(CallQueue)
 class CallQueueAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
-    list_display = ["name", "provider_id", "provider", "min_staff", "editable_member_status", "enforce"]
+    list_display = [
+        "name",
+        "provider_id",
+        "provider",
+        "min_staff",
+        "staffed_hours",
+        "editable_member_status",
+        "enforce",
+    ]
     list_filter = ["provider", "editable_member_status", "enforce"]
     search_fields = ["name", "provider_id"]
     readonly_fields = ["audit_history"]
     history_filter = "queue__id__exact"
     inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["provider", "provider_id", "name", "editable_member_status", "enforce", "audit_history"]}),
+        (
+            "Staffing",
+            {
+                "fields": ["min_staff", "staffed_from", "staffed_until", "staffed_days", "staffed_timezone"],
+                "description": "Min staff counts only within the staffed hours (on the board, in coverage and "
+                "on the timeline). Leave the hours empty for a queue staffed around the clock.",
+            },
+        ),
+    ]
+
+    @admin.display(description="staffed hours")
+    def staffed_hours(self, queue):
+        if queue.staffed_from is None or queue.staffed_until is None:
+            return "around the clock"
+        days = queue.staffed_days.replace(",", " ") or "every day"
+        return f"{days} {queue.staffed_from:%H:%M}–{queue.staffed_until:%H:%M} {queue.staffed_timezone}"
 
 
 @admin.register(Agent)
@@ -162,21 +225,19 @@ class ReasonFilter(admin.SimpleListFilter):
         return queryset.filter(reason__startswith=value) if value in self.KINDS else queryset
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    """The append-only history: read-only for everyone, and quick at a million rows."""
+VALUE_WORDS = {"True": "on", "False": "off", "": "—"}
 
-    list_display = [
-        "created_at",
-        "agent",
-        "queue",
-        "field",
-        "old_value",
-        "new_value",
-        "reason",
-        "outcome",
-        "actor_name",
-    ]
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ViewerZoneMixin, ReadOnlyAdmin):
+    """The append-only history: read-only for everyone, and quick at a million rows.
+
+    Four columns fit a laptop: when, who and where, what changed and why, and the outcome; the
+    entry's own page has every field (the provider's call, its error message).
+    """
+
+    list_display = ["when", "who", "what", "outcome_words", "actor_name"]
+    list_display_links = ["when"]
     list_filter = ["outcome", ReasonFilter, "queue", "agent", "actor"]
     search_fields = ["agent__name", "queue__name"]  # see get_search_results
     search_help_text = "An agent's or queue's name or provider id, or a provider error code."
@@ -196,25 +257,75 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         queues = CallQueue.objects.filter(Q(name__icontains=term) | Q(provider_id=term)).values("pk")
         return queryset.filter(Q(agent__in=agents) | Q(queue__in=queues) | Q(error_code=term)), False
 
-    @admin.display(description="actor", ordering="actor")
+    @admin.display(description="by", ordering="actor")
     def actor_name(self, entry):
         return entry.actor.get_username() if entry.actor_id else "scheduler"
 
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        context = getattr(response, "context_data", None)
-        if context and "cl" in context:
-            context["drilldown"] = date_drilldown(context["cl"])
-        return response
+    @admin.display(description="when", ordering="created_at")
+    def when(self, entry):
+        return local_time(entry.created_at)
+
+    @admin.display(description="who")
+    def who(self, entry):
+        agent = entry.agent.name if entry.agent_id else "—"
+        return f"{agent} in {entry.queue.name}" if entry.queue_id else agent
+
+    @admin.display(description="what")
+    def what(self, entry):
+        old, new = (VALUE_WORDS.get(v, _dnd_words(v)) for v in (entry.old_value, entry.new_value))
+        return format_html("{}: {} → {}<br><small>{}</small>", entry.get_field_display(), old, new, entry.reason)
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_words(self, entry):
+        if entry.error_code:
+            return f"{entry.outcome} ({entry.error_code})"
+        return entry.outcome
+
+    def add_changelist_context(self, context) -> None:
+        context["drilldown"] = date_drilldown(context["cl"])
+
+
+def _dnd_words(value: str) -> str:
+    return dict(DndStatus.choices).get(value, value)
 
 
 @admin.register(ReconcileRun)
-class ReconcileRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "at", "trigger", "writes", "failures", "finished_at"]
+class ReconcileRunAdmin(ViewerZoneMixin, ReadOnlyAdmin):
+    list_display = ["started", "planned_for", "trigger", "writes", "failures", "problem_count"]
     list_filter = ["trigger"]
+    fields = readonly_fields = ("at", "trigger", "started_at", "finished_at", "writes", "failures", "problems_in_words")
     date_hierarchy = "started_at"
     show_full_result_count = False
     paginator = CappedCountPaginator
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run):
+        return local_time(run.started_at)
+
+    @admin.display(description="planned for")
+    def planned_for(self, run):
+        return local_time(run.at)
+
+    @admin.display(description="problems")
+    def problem_count(self, run):
+        return len(run.problems) or "none"
+
+    @admin.display(description="problems")
+    def problems_in_words(self, run):
+        """Each problem of the run as a sentence of its own: what failed and for whom."""
+        if not run.problems:
+            return "None: every read and write of this run went through."
+        lines = (str(p) if isinstance(p, str) else _described(p) for p in run.problems)
+        return format_html(
+            '<ul class="run-problems">{}</ul>', format_html_join("", "<li>{}</li>", ((x,) for x in lines))
+        )
+
+
+def _described(problem) -> str:
+    """A problem stored as a structure (older runs) in words: its keys and values, no brackets or quotes."""
+    if isinstance(problem, dict):
+        return "; ".join(f"{key}: {value}" for key, value in problem.items())
+    return str(problem)
 
 
 def date_drilldown(cl) -> dict:

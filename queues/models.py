@@ -4,6 +4,8 @@ A membership row is the provider's word that an agent belongs to a queue, and it
 carries the last presence we observed for that pair.
 """
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -33,6 +35,8 @@ def queue_calls_reach(dnd_status: str | None) -> bool | None:
     return None if not dnd_status else dnd_status in LETS_QUEUE_CALLS_THROUGH
 
 
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 # What an agent may be set to when off shift (TakeAllCalls would be no change at all).
 OFF_SHIFT_DND_CHOICES = [c for c in DndStatus.choices if c[0] != DndStatus.TAKE_ALL_CALLS]
 
@@ -45,7 +49,24 @@ class CallQueue(models.Model):
         help_text="The provider's id of the queue (RingCentral: the queue's extension id).",
     )
     name = models.CharField(max_length=200)
-    min_staff = models.PositiveIntegerField(default=0, help_text="Agents the queue needs at any time it is staffed.")
+    min_staff = models.PositiveIntegerField(
+        default=0, help_text="Agents the queue needs at any time it is staffed (within its staffed hours, if set)."
+    )
+    staffed_from = models.TimeField(
+        null=True, blank=True, help_text="Local time the queue opens each staffed day. Empty: staffed around the clock."
+    )
+    staffed_until = models.TimeField(
+        null=True, blank=True, help_text="Local time it closes; at or before the opening time means the next day."
+    )
+    staffed_days = models.CharField(
+        max_length=40, blank=True, help_text="Weekdays it opens on, e.g. mon,tue,wed,thu,fri. Empty: every day."
+    )
+    staffed_timezone = models.CharField(
+        "staffed hours zone",
+        max_length=64,
+        blank=True,
+        help_text="IANA zone of the hours above, e.g. America/New_York.",
+    )
     editable_member_status = models.BooleanField(
         default=True, help_text="Whether members may change their own status in this queue (from the provider)."
     )
@@ -70,6 +91,29 @@ class CallQueue(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.provider_id})"
+
+    def clean(self):
+        hours = (self.staffed_from, self.staffed_until, self.staffed_timezone)
+        if any(hours) and not all(v not in (None, "") for v in hours):
+            raise ValidationError(
+                {
+                    "staffed_from": "staffed hours need an opening time, a closing time and a zone; "
+                    "or leave all three empty"
+                }
+            )
+        if self.staffed_timezone:
+            try:
+                ZoneInfo(self.staffed_timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(
+                    {
+                        "staffed_timezone": f"unknown timezone {self.staffed_timezone!r}: "
+                        "use an IANA name such as America/New_York"
+                    }
+                ) from None
+        unknown = [d for d in self.staffed_days.split(",") if d.strip() and d.strip().lower() not in WEEKDAY_NAMES]
+        if unknown:
+            raise ValidationError({"staffed_days": f"unknown weekday {unknown[0]!r}: use {', '.join(WEEKDAY_NAMES)}"})
 
 
 class Agent(models.Model):

@@ -1,13 +1,17 @@
+import re
+from datetime import timedelta
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.shortcuts import redirect
 from django.urls import path
+from django.utils import timezone
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
-from queues.admin import AgentAdmin, CallQueueAdmin, ReadOnlyAdmin
+from queues.admin import AgentAdmin, CallQueueAdmin, ReadOnlyAdmin, ViewerZoneMixin, local_time
 from queues.models import Agent, CallQueue
 
 from . import recurrence
@@ -15,34 +19,103 @@ from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
+from .schedule.membership import cannot_apply, shift_pairs
+from .selectors import agent_plan
 from .supervisor import overrides_admin  # noqa: F401 - registers the override list and its cancel action
 from .supervisor import views as admin_views
 
 
-class ShiftForm(forms.ModelForm):
-    """Weekdays as checkboxes; the model keeps them as 'mon,tue'."""
+class Repeats(models.TextChoices):
+    """How a shift repeats, as the form offers it; each but the last is written as weekdays or a rule for it."""
 
+    WEEKDAYS = "weekdays", "Every weekday (Mon–Fri)"
+    EVERY_DAY = "every_day", "Every day"
+    DAYS = "days", "Every week, on the days ticked"
+    OTHER_WEEK = "other_week", "Every other week, on the days ticked (counting from the rule's start)"
+    MONTHLY = "monthly", "Monthly, on the first of the day ticked (e.g. the first Monday)"
+    RULE = "rule", "A recurrence rule I write (advanced)"
+
+
+RULE_CODES = {d: d[:2].upper() for d in recurrence.WEEKDAYS}  # mon -> MO
+OTHER_WEEK_RULE = re.compile(r"FREQ=WEEKLY;INTERVAL=2;BYDAY=((?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*)")
+MONTHLY_RULE = re.compile(r"FREQ=MONTHLY;BYDAY=1(MO|TU|WE|TH|FR|SA|SU)")
+
+
+class ShiftForm(forms.ModelForm):
+    """How the shift repeats as a choice and weekday checkboxes; the raw RRULE only for those who pick it."""
+
+    repeats = forms.ChoiceField(
+        choices=Repeats.choices,
+        initial=Repeats.WEEKDAYS,
+        widget=forms.RadioSelect,
+        required=False,  # a post without it (a script) means the days it gives, or its rule
+    )
     days = forms.MultipleChoiceField(
         choices=[(d, d.capitalize()) for d in recurrence.WEEKDAYS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Weekdays the shift runs on. Leave empty when using a recurrence rule.",
+        help_text="The days for 'on the days ticked', 'every other week' and 'monthly'.",
     )
 
     class Meta:
         model = Shift
         fields = [
             *("name", "queues", "agents", "timezone", "start_time", "end_time"),
-            *("days", "rrule", "dtstart", "valid_from", "valid_until"),
+            *("repeats", "days", "rrule", "dtstart", "valid_from", "valid_until"),
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["days"] = [d for d in self.instance.days.split(",") if d]
+            self.initial["repeats"], self.initial["days"] = repeats_of(self.instance)
 
     def clean_days(self):
-        return ",".join(d for d in recurrence.WEEKDAYS if d in self.cleaned_data["days"])
+        return [d for d in recurrence.WEEKDAYS if d in self.cleaned_data["days"]]
+
+    def clean(self):
+        data = super().clean()
+        days = data.get("days", [])
+        repeats = data.get("repeats") or (Repeats.RULE if data.get("rrule") else Repeats.DAYS)
+        if repeats in (Repeats.DAYS, Repeats.OTHER_WEEK) and not days:
+            self.add_error("days", "tick the days the shift runs on")
+        if repeats == Repeats.MONTHLY and len(days) != 1:
+            self.add_error("days", "tick exactly one day: the shift runs on its first of each month")
+        if self.errors:
+            return data
+        data["days"], data["rrule"] = _written(repeats, days, data.get("rrule", ""))
+        if data["rrule"] and repeats != Repeats.RULE and not data.get("dtstart"):
+            data["dtstart"] = timezone.localdate()  # the rule counts its weeks from today
+        return data
+
+
+def _written(repeats: str, days: list[str], rule: str) -> tuple[str, str]:
+    """The (days, rrule) the model keeps for a choice of the form."""
+    codes = ",".join(RULE_CODES[d] for d in days)
+    return {
+        Repeats.WEEKDAYS: (",".join(recurrence.WEEKDAYS[:5]), ""),
+        Repeats.EVERY_DAY: (",".join(recurrence.WEEKDAYS), ""),
+        Repeats.DAYS: (",".join(days), ""),
+        Repeats.OTHER_WEEK: ("", f"FREQ=WEEKLY;INTERVAL=2;BYDAY={codes}"),
+        Repeats.MONTHLY: ("", f"FREQ=MONTHLY;BYDAY=1{codes}"),
+        Repeats.RULE: ("", rule),
+    }[Repeats(repeats)]
+
+
+def repeats_of(shift: Shift) -> tuple[str, list[str]]:
+    """The form's choice and ticked days for a stored shift: a rule the form writes reads back as its choice."""
+    by_code = {code: d for d, code in RULE_CODES.items()}
+    if match := OTHER_WEEK_RULE.fullmatch(shift.rrule):
+        return Repeats.OTHER_WEEK, [by_code[c] for c in match[1].split(",")]
+    if match := MONTHLY_RULE.fullmatch(shift.rrule):
+        return Repeats.MONTHLY, [by_code[match[1]]]
+    if shift.rrule:
+        return Repeats.RULE, []
+    days = [d for d in shift.days.split(",") if d]
+    if days == list(recurrence.WEEKDAYS[:5]):
+        return Repeats.WEEKDAYS, days
+    if days == list(recurrence.WEEKDAYS):
+        return Repeats.EVERY_DAY, days
+    return Repeats.DAYS, days
 
 
 @admin.register(Shift)
@@ -53,21 +126,90 @@ class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
     resource_classes = [ShiftResource]
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
-    list_display = ["name", "timezone", "start_time", "end_time", "days", "rrule", "valid_from", "valid_until"]
-    list_filter = ["timezone", "queues", "valid_until"]
+    list_display = ["name", "queue_names", "agent_names", "hours", "repeats", "valid"]
+    list_filter = ["timezone", "queues", "agents", "valid_until"]
     search_fields = ["name", "queues__name", "queues__provider_id", "agents__name", "agents__provider_id"]
     filter_horizontal = ["queues", "agents"]
     fieldsets = [
         (None, {"fields": ["name", "queues", "agents"]}),
-        ("When", {"fields": ["timezone", "start_time", "end_time", "days", "rrule", "dtstart"]}),
+        ("When", {"fields": ["timezone", "start_time", "end_time", "repeats", "days"]}),
         ("Validity", {"fields": ["valid_from", "valid_until"]}),
+        (
+            "Advanced: a recurrence rule",
+            {
+                "fields": ["rrule", "dtstart"],
+                "classes": ["collapse"],
+                "description": "Only for 'A recurrence rule I write'; other choices write the rule themselves.",
+            },
+        ),
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("queues", "agents")
+
+    @admin.display(description="queues")
+    def queue_names(self, shift):
+        return ", ".join(q.name for q in shift.queues.all())
+
+    @admin.display(description="agents")
+    def agent_names(self, shift):
+        return ", ".join(a.name for a in shift.agents.all())
+
+    @admin.display(description="hours", ordering="start_time")
+    def hours(self, shift):
+        return shift_hours(shift)
+
+    @admin.display(description="repeats")
+    def repeats(self, shift):
+        return recurrence_words(shift)
+
+    @admin.display(description="valid", ordering="valid_until")
+    def valid(self, shift):
+        since = f"from {shift.valid_from:%Y-%m-%d}" if shift.valid_from else ""
+        until = f"until {shift.valid_until:%Y-%m-%d}" if shift.valid_until else ""
+        return " ".join(filter(None, (since, until))) or "always"
 
     def has_import_permission(self, request):
         return request.user.has_perms(["scheduler.add_shift", "scheduler.change_shift"])
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        warn_cannot_apply(request, [form.instance])
+
+    def process_result(self, result, request):
+        response = super().process_result(result, request)
+        imported = [row.object_id for row in result.valid_rows() if row.object_id]
+        warn_cannot_apply(request, Shift.objects.filter(pk__in=imported).prefetch_related("queues", "agents"))
+        return response
+
     def has_export_permission(self, request):
         return request.user.has_perm("scheduler.view_shift")
+
+
+def shift_hours(shift: Shift) -> str:
+    return f"{shift.start_time:%H:%M}–{shift.end_time:%H:%M} {shift.timezone}"
+
+
+def recurrence_words(shift: Shift) -> str:
+    """The shift's days as a person says them: 'Mon–Fri', 'Sat Sun', or its rule when it has one."""
+    if shift.rrule:
+        return f"rule {shift.rrule}"
+    days = [d for d in shift.days.split(",") if d]
+    if days == list(recurrence.WEEKDAYS[:5]):
+        return "every weekday"
+    if days == list(recurrence.WEEKDAYS):
+        return "every day"
+    return " ".join(d.capitalize() for d in days)
+
+
+def warn_cannot_apply(request, shifts) -> None:
+    """Saved as asked, but say at once which of these shifts' pairs the provider cannot apply."""
+    for pair in cannot_apply(shift_pairs(shifts)):
+        messages.warning(
+            request,
+            f"Saved, but this cannot apply: {pair}. Add her to the queue at the provider, "
+            "then sync queues, or take her off the shift.",
+        )
 
 
 class TimeOffForm(forms.ModelForm):
@@ -109,14 +251,22 @@ class TimeOffForm(forms.ModelForm):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(SimpleHistoryAdmin):
+class TimeOffAdmin(ViewerZoneMixin, SimpleHistoryAdmin):
     form = TimeOffForm
-    list_display = ["agent", "start", "end", "timezone", "reason"]
+    list_display = ["agent", "starts", "ends", "reason"]
     list_filter = ["timezone", "agent"]
     search_fields = ["agent__name", "agent__provider_id", "reason"]
     date_hierarchy = "start"
     list_select_related = ["agent"]
     autocomplete_fields = ["agent"]
+
+    @admin.display(description="from", ordering="start")
+    def starts(self, off):
+        return local_time(off.start)
+
+    @admin.display(description="until", ordering="end")
+    def ends(self, off):
+        return local_time(off.end)
 
 
 @admin.register(Supervision)
@@ -177,9 +327,82 @@ class FeedActionMixin:
         return request.user.has_perm("scheduler.issue_feed")
 
 
-for model, base in ((Agent, AgentAdmin), (CallQueue, CallQueueAdmin)):
-    admin.site.unregister(model)
-    admin.site.register(model, type(base.__name__, (FeedActionMixin, base), {}))
+class AgentShiftInline(admin.TabularInline):
+    """Her shifts on her own page, read-only: they are edited on the shift's page."""
+
+    model = Shift.agents.through
+    verbose_name, verbose_name_plural = "shift", "shifts"
+    fields = readonly_fields = ("shift", "shift_queues", "shift_hours", "shift_days")
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("shift").prefetch_related("shift__queues")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="queues")
+    def shift_queues(self, row):
+        return ", ".join(q.name for q in row.shift.queues.all())
+
+    @admin.display(description="hours")
+    def shift_hours(self, row):
+        return shift_hours(row.shift)
+
+    @admin.display(description="repeats")
+    def shift_days(self, row):
+        return recurrence_words(row.shift)
+
+
+class AgentTimeOffInline(admin.TabularInline):
+    """Her time off that has not ended yet, read-only."""
+
+    model = TimeOff
+    verbose_name_plural = "time off (now and coming)"
+    fields = readonly_fields = ("starts", "ends", "reason")
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(end__gt=timezone.now())
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="from")
+    def starts(self, off):
+        return local_time(off.start)
+
+    @admin.display(description="until")
+    def ends(self, off):
+        return local_time(off.end)
+
+
+class AgentScheduleMixin:
+    """An agent's page shows her shifts, her coming time off and her next schedule boundary."""
+
+    inlines = [*AgentAdmin.inlines, AgentShiftInline, AgentTimeOffInline]
+    readonly_fields = [*AgentAdmin.readonly_fields, "next_boundary"]
+
+    @admin.display(description="next schedule boundary")
+    def next_boundary(self, agent):
+        if agent.pk is None:
+            return "—"
+        now = timezone.now()
+        plan = agent_plan(agent, start=now, end=now + timedelta(days=7))
+        at = plan.next_transition(now)
+        if at is None:
+            return "none in the next 7 days"
+        return f"{local_time(at)}: {plan.transitions[at].replace('your time off', 'her time off')}"
+
+
+admin.site.unregister(Agent)
+admin.site.register(
+    Agent, type(AgentAdmin.__name__, (FeedActionMixin, AgentScheduleMixin, ViewerZoneMixin, AgentAdmin), {})
+)
+admin.site.unregister(CallQueue)
+admin.site.register(CallQueue, type(CallQueueAdmin.__name__, (FeedActionMixin, CallQueueAdmin), {}))
 
 
 @admin.register(FeedToken)

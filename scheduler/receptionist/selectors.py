@@ -1,6 +1,8 @@
 """Reads for the receptionist pages: one agent's queues, live or last known, and what her schedule says."""
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +15,7 @@ from django.utils import timezone
 from integrations.base import Provider, ProviderError
 from queues.models import Agent, CallQueue, Override, QueueMembership, queue_calls_reach
 from scheduler.selectors import agent_plan
+from scheduler.supervisor.coverage import staffed_hours
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class Row:
     scheduled_until: datetime | None
     why_until: str
     override: Override | None
+    short_if_stopped: str = ""  # in words, when her stopping would leave the open queue below min staff
 
     @property
     def editable(self) -> bool:
@@ -76,6 +80,7 @@ def my_queues(
     overrides = {o.queue_id or None: stored[o.override_id] for o in held if o.override_id in stored}
     timeout = LIVE_TIMEOUT if timeout is None else timeout
     live_queues, live_dnd, problem = live_state(agent, [m.queue.provider_id for m in memberships], provider, timeout)
+    others_taking = others_taking_calls(agent, [m.queue for m in memberships])
     rows = []
     for m in memberships:
         queue_id = m.queue.provider_id
@@ -93,10 +98,30 @@ def my_queues(
                 until,
                 plan.transitions.get(until, "") if until else "",
                 overrides.get(queue_id),
+                short_if_stopped(m.queue, others_taking.get(m.queue_id, 0), at=at) if taking.value else "",
             )
         )
     dnd = Reading(live_dnd, True, at) if live_dnd else Reading(agent.dnd_status or None, False, agent.dnd_observed_at)
     return MyQueues(agent, at, plan.zone, rows, dnd, plan.value(at, None), overrides.get(None), problem)
+
+
+def others_taking_calls(agent: Agent, queues: Iterable[CallQueue]) -> Counter[int]:
+    """Per queue pk, the other active agents whose queue calls reach them, as last observed (one query)."""
+    taking = QueueMembership.objects.filter(queue__in=list(queues), accepting=True, agent__active=True)
+    return Counter(
+        queue_pk
+        for queue_pk, dnd in taking.exclude(agent=agent).values_list("queue_id", "agent__dnd_status")
+        if queue_calls_reach(dnd) is not False
+    )
+
+
+def short_if_stopped(queue: CallQueue, others: int, *, at: datetime) -> str:
+    """In words, when `others` taking calls without her leaves the queue, open at `at`, below its min staff."""
+    hours = staffed_hours(queue)
+    if others >= queue.min_staff or (hours is not None and not hours.is_open(at)):
+        return ""
+    people = "nobody is" if others == 0 else f"{others} other{' is' if others == 1 else 's are'}"
+    return f"{queue.name} needs {queue.min_staff} taking its calls now; without you {people}, below its min staff."
 
 
 def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):

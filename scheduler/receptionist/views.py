@@ -22,7 +22,7 @@ from queues.models import Agent, AuditEntry, AuditField, CallQueue
 from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, AgentActionForm, AwayForm, CancelForm, ToggleForm
-from .selectors import my_queues
+from .selectors import my_queues, others_taking_calls, short_if_stopped
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,13 @@ def _hold(request, form_class: type[AgentActionForm]):
     form = form_class(request.POST, agent=agent)
     if form.is_valid():
         at = timezone.now()
+        wanted = form.hold()
         hold = place_override(
-            agent=agent, actor=request.user, until=form.until(at), provider=default_provider(), at=at, **form.hold()
+            agent=agent, actor=request.user, until=form.until(at), provider=default_provider(), at=at, **wanted
         )
         _report(request, hold)
+        if hold.applied and wanted.get("accept") is False:
+            _warn_if_short(request, agent, wanted["queue"], at)
     else:
         _form_errors(request, form)
     return redirect("queues:my_queues")
@@ -143,6 +146,12 @@ def _printable(value: str) -> str:
     """A posted value fit for an audit row: control and invisible characters dropped, at most QUOTED_LENGTH long."""
     printable = "".join(c for c in value if unicodedata.category(c)[0] != "C")
     return printable if len(printable) <= QUOTED_LENGTH else printable[: QUOTED_LENGTH - 1] + "…"
+
+
+def _warn_if_short(request, agent: Agent, queue: CallQueue, at) -> None:
+    others = others_taking_calls(agent, [queue]).get(queue.pk, 0)
+    if warning := short_if_stopped(queue, others, at=at):
+        messages.warning(request, f"You stopped taking {queue.name} calls. {warning}")
 
 
 def _report(request, outcome):

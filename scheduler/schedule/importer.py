@@ -52,6 +52,12 @@ class ImportReport:
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    entries: list[tuple[str, str, str]] = field(default_factory=list)  # (outcome, kind, name), in the file's order
+
+    def count(self, outcome: str, kind: str, name: str) -> None:
+        """One entry's outcome: "created", "updated" or "unchanged"."""
+        getattr(self, outcome)[kind] += 1
+        self.entries.append((outcome, kind, name))
 
     def summary(self) -> str:
         kinds = ("queues", "agents", "shifts", "time off")
@@ -200,9 +206,9 @@ def _prepare_time_off(entries: Sequence[TimeOffEntry], errors: list[str]) -> lis
 
 def _save(instance: CallQueue | Agent, changed: bool, kind: str, report: ImportReport) -> None:
     if not changed:
-        report.unchanged[kind] += 1
+        report.count("unchanged", kind, instance.name)
         return
-    (report.created if instance.pk is None else report.updated)[kind] += 1
+    report.count("created" if instance.pk is None else "updated", kind, instance.name)
     instance.save()
 
 
@@ -216,12 +222,8 @@ def _save_shifts(entries: Sequence[ShiftEntry], prepared: Prepared[Shift], repor
             instance.save()
         m2m_changed = _set_if_different(instance.queues, {queue_pks[q] for q in entry.queues})
         m2m_changed |= _set_if_different(instance.agents, {agent_pks[a] for a in entry.agents})
-        if is_new:
-            report.created["shifts"] += 1
-        elif changed or m2m_changed:
-            report.updated["shifts"] += 1
-        else:
-            report.unchanged["shifts"] += 1
+        outcome = "created" if is_new else "updated" if changed or m2m_changed else "unchanged"
+        report.count(outcome, "shifts", entry.name)
 
 
 def _set_if_different(manager: "ManyRelatedManager[Any, Any]", pks: set[int]) -> bool:
@@ -234,18 +236,19 @@ def _set_if_different(manager: "ManyRelatedManager[Any, Any]", pks: set[int]) ->
 
 def _save_time_off(prepared: list[tuple[str, TimeOff]], report: ImportReport) -> None:
     """Time off is matched by agent, start and end; a match gets the file's reason and zone."""
-    agent_pks = dict(Agent.objects.values_list("provider_id", "pk"))
+    agents = {a.provider_id: a for a in Agent.objects.all()}
     for agent_id, instance in prepared:
-        instance.agent_id = agent_pks[agent_id]
+        instance.agent_id = agents[agent_id].pk
+        name = f"{agents[agent_id].name}, {instance.start:%Y-%m-%d %H:%M}–{instance.end:%Y-%m-%d %H:%M} UTC"
         existing = TimeOff.objects.filter(agent_id=instance.agent_id, start=instance.start, end=instance.end).first()
         if existing is None:
             instance.save()
-            report.created["time off"] += 1
+            report.count("created", "time off", name)
         elif _assign(existing, {"reason": instance.reason, "timezone": instance.timezone}):
             existing.save()
-            report.updated["time off"] += 1
+            report.count("updated", "time off", name)
         else:
-            report.unchanged["time off"] += 1
+            report.count("unchanged", "time off", name)
 
 
 def _overlap_warnings(shifts: Sequence[ShiftEntry]) -> list[str]:

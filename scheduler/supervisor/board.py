@@ -14,6 +14,8 @@ from queues.models import Agent, CallQueue, DndStatus, Override, QueueMembership
 from scheduler.planning import desired_state
 from scheduler.selectors import schedule_snapshot
 
+from .coverage import staffed_hours
+
 DND_WORDS = dict(DndStatus.choices)
 
 
@@ -62,6 +64,7 @@ class BoardRow:
 class BoardQueue:
     queue: CallQueue
     rows: list[BoardRow] = field(default_factory=list)
+    open: bool = True  # within its staffed hours (a queue without them is always open)
 
     @property
     def scheduled(self) -> int:
@@ -74,7 +77,8 @@ class BoardQueue:
 
     @property
     def below_min(self) -> bool:
-        return min(self.scheduled, self.accepting) < self.queue.min_staff
+        """Open, and fewer agents scheduled or taking calls than it needs; a closed queue needs nobody."""
+        return self.open and min(self.scheduled, self.accepting) < self.queue.min_staff
 
     @property
     def differs(self) -> bool:
@@ -100,7 +104,9 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
         )
         rows = [_row(queue, agent_id, by_pair.get((queue.provider_id, agent_id)), (scheduled, accept), holds,
                      extra_agents, at) for agent_id in pairs]  # fmt: skip
-        board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name)))
+        hours = staffed_hours(queue)
+        is_open = hours is None or hours.is_open(at)
+        board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name), is_open))
     return board
 
 

@@ -12,7 +12,7 @@ from queues.models import Agent, CallQueue
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
-from .coverage import understaffed
+from .coverage import staffed_hours, understaffed
 
 CHARS_PER_PERCENT = 1.4  # the SVG is 1000 units wide for the window, about 7 units a character
 
@@ -43,6 +43,7 @@ class Timeline:
     tz: ZoneInfo
     lanes: list[Lane]
     ticks: list[tuple[float, str]]
+    now_x: float | None = None  # where "now" falls, in percent of the window; None outside it
 
     @property
     def gaps(self) -> list[Bar]:
@@ -54,9 +55,10 @@ def window(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return to_utc(day, time(), tz), to_utc(day + timedelta(days=days), time(), tz)
 
 
-def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo) -> Timeline:
+def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo, now: datetime | None = None) -> Timeline:
     """The queue's shifts, its agents' time off and its understaffed gaps over `days` local days from `day`."""
     start, end = window(day, days, tz)
+    now_x = round((now - start) / (end - start) * 100, 3) if now and start <= now < end else None
     snapshot = schedule_snapshot(start=start, end=end)
     names = dict(Agent.objects.values_list("provider_id", "name"))
     place = _placer(start, end, tz)
@@ -74,14 +76,16 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo) -> T
         if offs:
             bars = [place(t.start, t.end, t.reason or "time off", "time-off") for t in offs]
             lanes.append(Lane(f"{names.get(agent_id, agent_id)}: time off", "time-off", bars))
-    gaps = understaffed(snapshot, {queue.provider_id: queue.min_staff}, start, end)
+    gaps = understaffed(
+        snapshot, {queue.provider_id: queue.min_staff}, start, end, {queue.provider_id: staffed_hours(queue)}
+    )
     label = "{} of {} scheduled"
     lanes.append(
         Lane(
             "Below min staff", "gap", [place(g.start, g.end, label.format(g.staffed, g.min_staff), "gap") for g in gaps]
         )
     )
-    return Timeline(queue, start, end, tz, lanes, _ticks(day, days, tz, place))
+    return Timeline(queue, start, end, tz, lanes, _ticks(day, days, tz, place), now_x)
 
 
 def _placer(start: datetime, end: datetime, tz: ZoneInfo):

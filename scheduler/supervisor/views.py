@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.base import ProviderError
 from integrations.providers import default_provider
+from queues.admin import VIEWER_ZONE_SESSION_KEY
 from queues.models import Agent, CallQueue, DndStatus
 from queues.sync import sync_queues as sync
 from scheduler import recurrence
@@ -26,6 +27,7 @@ from scheduler.reconcile.overrides import place_override
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.exporter import dump_schedule, export_document
 from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.membership import cannot_apply, current_shift_pairs
 from scheduler.schedule.parse import ScheduleFormatError, parse_schedule_bytes
 from scheduler.selectors import schedule_snapshot, schedule_zones
 
@@ -35,7 +37,7 @@ from .params import date_param, int_param
 from .preview import preview
 from .timeline import queue_timeline, window
 
-TZ_SESSION_KEY = "callrota_tz"
+TZ_SESSION_KEY = VIEWER_ZONE_SESSION_KEY  # the admin's lists show times in the same zone
 PREVIEW_HOURS = 24
 
 
@@ -71,24 +73,27 @@ def board(request, model_admin, panel=False):
     at = timezone.now()
     template = "board_panel.html" if panel else "board.html"
     refresh = int_param(request, "refresh", default=15, low=2, high=600)
-    return _page(request, model_admin, template, "Now board", tz=viewer_zone(request), board=now_board(at=at), at=at,
-                 refresh=refresh, alert=board_alert())  # fmt: skip
+    tz = viewer_zone(request)
+    unapplicable = cannot_apply(current_shift_pairs(today=at.astimezone(tz).date()))
+    return _page(request, model_admin, template, "Now board", tz=tz, board=now_board(at=at), at=at,
+                 refresh=refresh, alert=board_alert(), cannot_apply=unapplicable)  # fmt: skip
 
 
 def timeline(request, model_admin):
-    """One queue's day or week (?queue=<pk>&day=YYYY-MM-DD&days=1|7&tz=Zone)."""
+    """Chosen queues' day or week, one under another (?queue=<pk>, repeated; none: every queue; &day=&days=1|7)."""
     _require(request, "view_board")
     tz = viewer_zone(request)
     queues = list(CallQueue.objects.all())
-    if not queues:
-        return _page(request, model_admin, "timeline.html", "Timeline", tz=tz, queues=[], timeline=None)
-    queue = next((q for q in queues if str(q.pk) == request.GET.get("queue")), queues[0])
+    chosen = request.GET.getlist("queue")
+    shown = [q for q in queues if str(q.pk) in chosen] or queues
     days = 7 if request.GET.get("days") == "7" else 1
     day = date_param(request, "day", fallback="today") or timezone.now().astimezone(tz).date()
-    found = queue_timeline(queue, day=day, days=days, tz=tz)
+    now = timezone.now()
+    timelines = [queue_timeline(q, day=day, days=days, tz=tz, now=now) for q in shown]
     nav = {"prev": day - timedelta(days=days), "next": day + timedelta(days=days)}
-    return _page(request, model_admin, "timeline.html", f"Timeline: {queue.name}", tz=tz, queues=queues,
-                 timeline=found, day=day, days=days, nav=nav)  # fmt: skip
+    selected = "".join(f"&queue={q.pk}" for q in shown if len(shown) < len(queues))
+    return _page(request, model_admin, "timeline.html", "Timeline", tz=tz, queues=queues, shown=shown,
+                 timelines=timelines, day=day, days=days, nav=nav, selected=selected)  # fmt: skip
 
 
 def coverage(request, model_admin):
@@ -267,10 +272,13 @@ def roster_yaml(request, model_admin):
         except ScheduleFormatError as error:
             context.update(errors=error.errors)
         else:
+            unapplicable = cannot_apply((q, a, s.name) for s in document.shifts for q in s.queues for a in s.agents)
             if confirm:
                 messages.success(request, "Schedule imported. " + report.summary().replace("\n", "; "))
+                for pair in unapplicable:
+                    messages.warning(request, f"Imported, but this cannot apply: {pair}.")
                 return redirect("admin:scheduler_shift_changelist")
-            context.update(text=data.decode("utf-8-sig"), json_only=json_only, report=report)
+            context.update(text=data.decode("utf-8-sig"), json_only=json_only, report=report, cannot_apply=unapplicable)
     return _page(request, model_admin, "roster.html", "Schedule file", tz=viewer_zone(request), **context)
 
 
