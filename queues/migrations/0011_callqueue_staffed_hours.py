@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('queues', '0009_audit_time_from_the_database'),
+        ('queues', '0010_queue_service_level_target'),
     ]
 
     operations = [
