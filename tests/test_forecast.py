@@ -157,3 +157,26 @@ def test_the_forecast_command_staffs_the_next_day_from_the_stored_history(histor
 def test_the_forecast_command_names_a_bad_option(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("forecast", *args, stdout=StringIO())
+
+
+def test_the_timeline_draws_need_beside_scheduled_and_reds_the_short_intervals(demo, client, bob):
+    support = CallQueue.objects.get(provider_id=SUPPORT)
+    for week in range(1, 7):  # 40 calls every Monday 09:00-09:30 in New York, three minutes each
+        local = datetime(2026, 11, 30, 9, tzinfo=NY) - timedelta(weeks=week)
+        CallVolume.objects.create(queue=support, minutes=30, start=local.astimezone(UTC), arrivals=40, handled=40,
+                                  abandoned=0, handle_seconds=40 * 180)  # fmt: skip
+    page = client.get(
+        f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-11-30&days=1&tz=America/New_York"
+    )
+    text = page.content.decode()
+    need = staff(80, 180, 0.8, 20)[0]
+    assert f"need {need}, scheduled 2, service level " in text  # Support mornings: James and Maria
+    assert "Mon 09:00–09:30" in text and 'class="bar short"' in text
+
+
+def test_a_queue_without_history_has_no_need_lane(demo, client, bob):
+    support = CallQueue.objects.get(provider_id=SUPPORT)
+    text = client.get(
+        f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-11-30&days=1"
+    ).content.decode()
+    assert "Need (forecast" not in text

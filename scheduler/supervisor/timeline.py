@@ -1,4 +1,5 @@
-"""A queue's day or week as bars: its shifts with their agents, those agents' time off, and gaps below min_staff.
+"""A queue's day or week as bars: its shifts with their agents, those agents' time off, gaps below min_staff,
+and, once there is call history, the agents the forecast needs beside the agents scheduled.
 
 Positions are fractions of the window in real time, so a DST day shows 23 or 25 hours and
 the bars stay true to the instants; labels are in the viewer's zone. The template draws SVG.
@@ -8,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from queues.models import Agent, CallQueue
+from scheduler.forecast.erlang import service_level, traffic
+from scheduler.forecast.forecast import forecast, interval_starts
+from scheduler.forecast.queue_history import queue_history
+from scheduler.planning import desired_state
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
@@ -22,7 +29,7 @@ class Bar:
     start: datetime
     end: datetime
     label: str
-    kind: str  # "shift", "time-off" or "gap"
+    kind: str  # "shift", "time-off", "gap", or the forecast's "need" (met) and "short"
     x: float  # percent of the window's width
     width: float
     text: str = ""  # what fits on the bar itself (the agents, for a shift)
@@ -85,7 +92,46 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo, now:
             "Below min staff", "gap", [place(g.start, g.end, label.format(g.staffed, g.min_staff), "gap") for g in gaps]
         )
     )
+    need = _need_lane(queue, snapshot, start, end, tz, place)
+    if need:
+        lanes.append(need)
     return Timeline(queue, start, end, tz, lanes, _ticks(day, days, tz, place), now_x)
+
+
+def _need_lane(queue: CallQueue, snapshot, start: datetime, end: datetime, tz: ZoneInfo, place) -> Lane | None:
+    """Agents the forecast needs beside agents scheduled, per interval; short intervals red with their level.
+
+    None when the queue has no call history yet. Neighbouring intervals with the same figures share a bar.
+    """
+    minutes, weeks = settings.CALLROTA_FORECAST_INTERVAL, settings.CALLROTA_FORECAST_WEEKS
+    history = queue_history(queue, before=start, minutes=minutes, weeks=weeks)
+    if not history:
+        return None
+    starts = interval_starts(start, end, minutes)
+    expected = forecast(history, starts=starts, zone=tz, minutes=minutes, target=queue.target_service_level,
+                        answer_within=queue.answer_within, weeks=weeks)  # fmt: skip
+    step = timedelta(minutes=minutes)
+    runs: list[tuple[datetime, datetime, int, int, float]] = []
+    for e in expected:
+        accept = desired_state(snapshot, e.start).accept
+        scheduled = sum(1 for (q, _), on in accept.items() if on and q == queue.provider_id)
+        erlangs = traffic(e.arrivals * 60 / minutes, e.aht_seconds)
+        level = service_level(scheduled, erlangs, e.aht_seconds, queue.answer_within) if e.agents else 1.0
+        if runs and runs[-1][1] == e.start and runs[-1][2:4] == (e.agents, scheduled):
+            runs[-1] = (runs[-1][0], e.start + step, e.agents, scheduled, min(runs[-1][4], level))
+        else:
+            runs.append((e.start, e.start + step, e.agents, scheduled, level))
+    bars = [
+        place(
+            s,
+            t,
+            f"need {n}, scheduled {m}" + (f", service level {level:.0%}" if m < n else ""),
+            "short" if m < n else "need",
+        )  # fmt: skip
+        for s, t, n, m, level in runs
+        if n or m
+    ]
+    return Lane(f"Need (forecast, {queue.target_service_level:.0%} in {queue.answer_within} s)", "need", bars)
 
 
 def _placer(start: datetime, end: datetime, tz: ZoneInfo):
