@@ -2,6 +2,9 @@
 
 import json
 import math
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -9,17 +12,22 @@ from io import StringIO
 import pytest
 import yaml
 from django.core.management import call_command
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
+from queues.models import ReconcileRun
 from scheduler.models import SweepCursor
+from scheduler.periodic import ensure_periodic_tasks
 from scheduler.reconcile.diff import Target
 from scheduler.reconcile.locks import LeaseBusy, lease_names, leases
 from scheduler.reconcile.run import plan_at, reconcile_locked
 from scheduler.reconcile.sweep import AGENT, QUEUE, next_slice, sweep, sweep_plan
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import parse_schedule
+from scheduler.tasks import sweep_slice
+from tests.support.emulators import BASE_DIR as ROOT
 from tests.support.emulators import RingCentralProcess
 
 MORNING = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # Tue 08:00 New York: Support mornings start
@@ -229,3 +237,31 @@ def test_reconcile_sweep_plan_prints_the_cycle(demo_emulator, point_app_at):
     assert f"{queues} queue(s), {agents} agent(s)" in text.getvalue()
     assert "at least every 1 minute(s)" in text.getvalue()
     assert not demo_emulator.requests() or all(r["method"] != "PUT" for r in demo_emulator.requests())
+
+
+def test_beat_sweeps_every_minute_and_the_full_pass_entry_is_retired(db):
+    crontab = CrontabSchedule.objects.filter(minute="*", hour="*").first() or CrontabSchedule.objects.create()
+    PeriodicTask.objects.filter(name="reconcile: safety net").delete()
+    PeriodicTask.objects.create(
+        name="reconcile: safety net", task="scheduler.tasks.reconcile_schedule", crontab=crontab
+    )
+    ensure_periodic_tasks()
+    assert not PeriodicTask.objects.filter(task="scheduler.tasks.reconcile_schedule").exists()
+    sweeping = PeriodicTask.objects.get(task="scheduler.tasks.sweep_slice")
+    assert (sweeping.name, sweeping.crontab.minute, sweeping.crontab.hour) == ("reconcile: rolling sweep", "*", "*")
+
+
+def test_the_sweep_task_runs_a_slice(demo_emulator, point_app_at):
+    point_app_at(demo_emulator)
+    outcome = sweep_slice()
+    assert outcome["ok"] and ReconcileRun.objects.get(pk=outcome["run"]).trigger == "sweep"
+
+
+@pytest.mark.parametrize("share", ["0", "1.5", "-0.2"])
+def test_a_share_that_is_no_share_stops_start_up_with_the_fix(share):
+    env = {**os.environ, "DEBUG": "on", "CALLROTA_SWEEP_BUDGET_SHARE": share}
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode != 0
+    assert f"CALLROTA_SWEEP_BUDGET_SHARE={float(share):g} is not a share" in check.stderr
