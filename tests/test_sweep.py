@@ -265,3 +265,16 @@ def test_a_share_that_is_no_share_stops_start_up_with_the_fix(share):
     )
     assert check.returncode != 0
     assert f"CALLROTA_SWEEP_BUDGET_SHARE={float(share):g} is not a share" in check.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slice_whose_queue_is_busy_is_tried_again_next_minute(demo_emulator, demo_rc, held_elsewhere, monkeypatch):
+    monkeypatch.setattr("scheduler.reconcile.sweep.LEASE_WAIT", 0)
+    busy = plan_at(demo_rc, MORNING, boundary=None, only=None)[1]
+    release = held_elsewhere(lease_names("ringcentral", busy))  # a long boundary run on every queue
+    assert sweep(provider=demo_rc, at=MORNING) is None
+    assert SweepCursor.objects.get(provider="ringcentral").last == ""
+    release.set()
+    monkeypatch.setattr("scheduler.reconcile.sweep.LEASE_WAIT", 10)  # the holder lets go as it finishes
+    assert sweep(provider=demo_rc, at=MORNING) is not None
+    assert SweepCursor.objects.get(provider="ringcentral").last != ""
