@@ -62,6 +62,7 @@ def read_ids(requests: list[dict]) -> tuple[int, set[str]]:
 
 def measure(queues: int) -> bool:
     from django.conf import settings
+    from django.utils import timezone
 
     from integrations.ringcentral.client import RingCentralClient
     from integrations.ringcentral.ratelimit import InProcessStore
@@ -83,10 +84,10 @@ def measure(queues: int) -> bool:
             rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore())
             reconcile_locked(provider=rc, trigger="bench", wait=60)  # steady state: the provider matches the plan
             emulator.clear_requests()
-            reconcile(provider=rc, at=_now(), trigger="bench", dry_run=True)
+            reconcile(provider=rc, at=timezone.now(), trigger="bench", dry_run=True)
             full_reads, _ = read_ids(emulator.requests())
             plan = current_plan(rc)
-            managed = plan_at(rc, _now(), boundary=None, only=None)[1]
+            managed = plan_at(rc, timezone.now(), boundary=None, only=None)[1]
             everything = {t.queue_id for t in managed if not t.is_dnd} | {t.agent_id for t in managed if t.is_dnd}
             emulator.clear_requests()
             per_minute, unread, minutes_to_all, refused = [], set(everything), None, 0
@@ -116,12 +117,6 @@ def measure(queues: int) -> bool:
     )
     in_cycle = minutes_to_all is not None and minutes_to_all <= plan.minutes_per_cycle
     return refused == 0 and steady <= LIGHT * share and in_cycle
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def main() -> int:
