@@ -92,6 +92,10 @@ class Provider(ABC):
     # How the provider names each kind of write, for the audit: kind ("queue", "agent", "dnd")
     # -> (the call, with {} for the queue or agent id; the field it sets).
     calls: ClassVar[dict[str, tuple[str, str]]]
+    # The reads the reconciler's sweep budgets for: how many a minute the provider allows in
+    # their usage group, and how many agents' DnD one read carries.
+    reads_per_minute: ClassVar[int]
+    dnd_per_read: ClassVar[int]
 
     @abstractmethod
     def list_queues(self) -> list[QueueInfo]:

@@ -121,6 +121,17 @@ class Lease(models.Model):
         return f"{self.name} held by {self.holder or 'nobody'}"
 
 
+class SweepCursor(models.Model):
+    """Where the rolling sweep stopped: the last queue or DnD agent it read, so a restart carries on from there."""
+
+    provider = models.CharField(max_length=20, primary_key=True)
+    last = models.CharField(max_length=120, blank=True, help_text="The last item swept, e.g. queue:1081167000.")
+    moved_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.provider} sweep after {self.last or 'the start'}"
+
+
 class DispatchedBoundary(models.Model):
     """A boundary the dispatcher has already enqueued a run for, so it is enqueued once."""
 

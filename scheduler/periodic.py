@@ -8,15 +8,18 @@ NIGHTLY = {"minute": "17", "hour": "2"}
 NIGHTLY_LATER = {"minute": "47", "hour": "2"}  # after the calls-handled count: the two share the Heavy budget
 
 ENTRIES = {
-    "reconcile: safety net": ("scheduler.tasks.reconcile_schedule", EVERY_MINUTE),
+    # Each minute a slice of the managed values, within a share of the read budget (reconcile/sweep.py).
+    "reconcile: rolling sweep": ("scheduler.tasks.sweep_slice", EVERY_MINUTE),
     "dispatch: boundaries ahead": ("scheduler.tasks.dispatch_boundaries", EVERY_MINUTE),
     "reports: calls handled, nightly": ("scheduler.tasks.refresh_calls_handled", NIGHTLY),
     "forecast: call history, nightly": ("scheduler.tasks.refresh_call_volume", NIGHTLY_LATER),
 }
+RETIRED = ["reconcile: safety net"]  # the every-minute full pass, replaced by the rolling sweep
 
 
 def ensure_periodic_tasks() -> int:
-    """Create the beat entries if missing (idempotent); return how many were created."""
+    """Create the beat entries if missing and delete retired ones (idempotent); return how many were created."""
+    retired, _ = PeriodicTask.objects.filter(name__in=RETIRED).delete()
     created = 0
     for name, (task, when) in ENTRIES.items():
         crontab, _ = CrontabSchedule.objects.get_or_create(
@@ -24,6 +27,6 @@ def ensure_periodic_tasks() -> int:
         )
         _, new = PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "crontab": crontab})
         created += new
-    if created:
+    if created or retired:
         PeriodicTasks.update_changed()  # beat reloads only when told
     return created

@@ -136,6 +136,13 @@ RECONCILE_SOFT_TIME_LIMIT = 240
 RECONCILE_TIME_LIMIT = 300
 DISPATCH_SOFT_TIME_LIMIT = 45
 DISPATCH_TIME_LIMIT = 55
+# The share of each provider usage group's budget (RingCentral Light: 50 reads a minute) the rolling sweep may spend.
+SWEEP_BUDGET_SHARE = env.float("CALLROTA_SWEEP_BUDGET_SHARE", default=0.4)
+if not 0 < SWEEP_BUDGET_SHARE <= 1:
+    raise ImproperlyConfigured(
+        f"CALLROTA_SWEEP_BUDGET_SHARE={SWEEP_BUDGET_SHARE:g} is not a share: give a number above 0 and at most 1, "
+        "e.g. 0.4 for 40% of each usage group's budget"
+    )
 # Ride out a broker outage: retry the connection for ever, at start-up and after a loss, also
 # through the errors a restarting Redis answers with (LOADING, READONLY, UNBLOCKED); keep trying
 # to store a result until the backend is back; and cancel the tasks running when the connection

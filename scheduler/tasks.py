@@ -14,6 +14,7 @@ from .forecast.history import refresh_call_volume as call_volume_refresh
 from .reconcile import dispatch
 from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
+from .reconcile.sweep import sweep
 from .reports.calls_handled import calls_handled_refresh, nightly_window
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def ping() -> dict:
     time_limit=settings.RECONCILE_TIME_LIMIT,
 )
 def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat") -> dict:
-    """One reconcile run: everything (beat), or what changes at one boundary (dispatcher)."""
+    """One reconcile run: everything, or what changes at one boundary (dispatcher)."""
     boundary_at = datetime.fromisoformat(boundary) if boundary else None
     try:
         result = reconcile_locked(provider=default_provider(), trigger=trigger, boundary=boundary_at)
@@ -48,6 +49,17 @@ def reconcile_schedule(self, boundary: str | None = None, trigger: str = "beat")
         "failed": result.failed,
         "ok": result.ok,
     }
+
+
+@shared_task(
+    acks_late=True, soft_time_limit=settings.RECONCILE_SOFT_TIME_LIMIT, time_limit=settings.RECONCILE_TIME_LIMIT
+)
+def sweep_slice() -> dict:
+    """Read and correct this minute's slice of the managed queues and agents (the rolling sweep)."""
+    result = sweep(provider=default_provider())
+    if result is None:
+        return {"skipped": True}
+    return {"run": result.run.pk if result.run else None, "writes": result.writes, "ok": result.ok}
 
 
 @shared_task(soft_time_limit=settings.DISPATCH_SOFT_TIME_LIMIT, time_limit=settings.DISPATCH_TIME_LIMIT)

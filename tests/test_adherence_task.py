@@ -135,5 +135,5 @@ def test_beat_runs_the_count_nightly(db):
     entry = PeriodicTask.objects.get(task="scheduler.tasks.refresh_calls_handled")
     assert (entry.crontab.minute, entry.crontab.hour) == ("17", "2")
     assert ensure_periodic_tasks() == 0  # idempotent
-    every_minute = PeriodicTask.objects.get(name="reconcile: safety net").crontab
+    every_minute = PeriodicTask.objects.get(name="reconcile: rolling sweep").crontab
     assert (every_minute.minute, every_minute.hour) == ("*", "*")

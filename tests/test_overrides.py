@@ -165,7 +165,7 @@ def test_an_override_is_still_written_when_a_reconcile_run_holds_the_lease_too_l
     demo_emulator, demo_rc, james, monkeypatch
 ):
     monkeypatch.setattr("scheduler.reconcile.overrides.LEASE_WAIT", 0.3)
-    with lease("reconcile"):
+    with lease(f"ringcentral:queue:{SUPPORT}"):  # a run on her queue
         started = time.monotonic()
         outcome = place_override(agent=james, actor=james.user, queue=queue(SUPPORT), accept=False, provider=demo_rc)
         waited = time.monotonic() - started

@@ -212,7 +212,7 @@ def test_a_run_past_its_soft_time_limit_is_recorded_as_stopped_and_releases_the_
     run = ReconcileRun.objects.get()
     assert run.finished_at is not None
     assert any("ran out of time" in p for p in run.problems)
-    assert Lease.objects.get(name="reconcile").holder == ""
+    assert Lease.objects.exists() and not Lease.objects.exclude(holder="").exists()  # every lease it held
 
 
 def test_the_reconcile_task_has_time_limits(settings):

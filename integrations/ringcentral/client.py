@@ -26,7 +26,7 @@ from integrations.base import Provider, ProviderError, ProviderName, QueueInfo, 
 
 from .errors import LoginRefused, RingCentralError
 from .multipart import parse_batch
-from .ratelimit import InProcessStore, Pacer, RedisStore, group_for
+from .ratelimit import DEFAULT_LIMITS, LIGHT, InProcessStore, Pacer, RedisStore, group_for
 from .schema import (
     DND_STATUSES,
     LEGACY_DND_STATUS,
@@ -63,6 +63,8 @@ class RingCentralClient(Provider):
         "agent": ("PUT extension/{}/call-queue-presence", "acceptCalls"),
         "dnd": ("PUT extension/{}/presence", "dndStatus"),
     }
+    reads_per_minute = DEFAULT_LIMITS[LIGHT]  # queue presence and batch presence reads are both Light
+    dnd_per_read = BATCH_LIMIT
 
     def __init__(
         self,

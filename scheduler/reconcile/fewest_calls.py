@@ -9,6 +9,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
+from queues.models import LETS_QUEUE_CALLS_THROUGH
+
 from .diff import Change
 
 
@@ -99,7 +101,8 @@ class Call:
 
 
 def fewest_calls(changes: list[Change], *, member_editable: Callable[[str], bool]) -> list[Call]:
-    """The fewest calls that carry every change: queue changes by a minimum vertex cover, then one per DnD.
+    """The fewest calls that carry every change (queue changes by a minimum vertex cover, one call per DnD),
+    in the order they should be sent (`in_sending_order`).
 
     A pair in a queue whose members may not edit their own status must travel in the queue's call.
     """
@@ -114,4 +117,20 @@ def fewest_calls(changes: list[Change], *, member_editable: Callable[[str], bool
         key = ("queue", change.target.queue_id) if by_queue else ("agent", change.target.agent_id)
         calls.setdefault(key, []).append(change)
     found = [Call(kind, target_id, group) for (kind, target_id), group in sorted(calls.items())]
-    return found + [Call("dnd", c.target.agent_id, [c]) for c in changes if c.target.is_dnd]
+    return in_sending_order(found + [Call("dnd", c.target.agent_id, [c]) for c in changes if c.target.is_dnd])
+
+
+def in_sending_order(calls: list[Call]) -> list[Call]:
+    """Calls that start someone taking queue calls first, then those that only stop someone, then DnD.
+
+    Writes are paced (RingCentral: 40 a minute), so a busy boundary takes minutes: starting the
+    incoming people before stopping the outgoing ones keeps each queue staffed meanwhile. Among
+    DnD, the agents coming back to calls go before those stepping away, for the same reason.
+    """
+
+    def rank(call: Call) -> int:
+        if call.kind == "dnd":
+            return 2 if call.changes[0].new in LETS_QUEUE_CALLS_THROUGH else 3
+        return 0 if any(c.new is True for c in call.changes) else 1
+
+    return sorted(calls, key=rank)  # stable: the calls keep their order within each rank

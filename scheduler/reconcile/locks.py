@@ -1,70 +1,94 @@
-"""A database lease: one holder at a time, with an expiry kept fresh by a heartbeat.
+"""Database leases: one holder at a time per name, with an expiry kept fresh by a heartbeat.
 
-Works on SQLite and PostgreSQL alike (one conditional UPDATE). Expiry is read and written
-with the database's clock, never a process's: a process whose clock runs ahead must not see
-a live lease as lapsed. A holder that is killed, or stuck past `max_hold`, stops renewing,
-so its lease lapses after TTL instead of blocking for ever.
+Works on SQLite and PostgreSQL alike. Expiry is read and written with the database's clock,
+never a process's: a process whose clock runs ahead must not see a live lease as lapsed. A
+holder that is killed, or stuck past `max_hold`, stops renewing, so its leases lapse after
+TTL instead of blocking for ever.
+
+Runs lease the values they touch, not the installation: one lease per queue (its members'
+queue status) and one per agent (her DnD), so runs on different queues never wait for each
+other and two runs on the same queue take turns.
 """
 
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import IntegrityError, connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 
 from scheduler.models import Lease
 
+from .diff import Target
+
 TTL = timedelta(seconds=30)
 # Longer than any run is allowed to take (the reconcile task's hard time limit is 5 minutes):
 # a holder stuck beyond this stops renewing, and the lease lapses TTL later.
 MAX_HOLD = timedelta(minutes=10)
-RECONCILE = "reconcile"  # the lease of reconcile runs and of overrides being written
 
 
 class LeaseBusy(Exception):
     """Someone else holds the lease."""
 
 
+def lease_names(provider: str, targets: Iterable[Target]) -> set[str]:
+    """The leases guarding `targets`: a queue's for its members' status, an agent's for her DnD."""
+    return {f"{provider}:agent:{t.agent_id}" if t.is_dnd else f"{provider}:queue:{t.queue_id}" for t in targets}
+
+
 @contextmanager
 def lease(name: str, *, wait: float = 10.0, ttl: timedelta = TTL, max_hold: timedelta = MAX_HOLD):
-    """Hold lease `name` for the block; LeaseBusy if it cannot be had within `wait` seconds.
+    """Hold lease `name` for the block; LeaseBusy if it cannot be had within `wait` seconds."""
+    with leases([name], wait=wait, ttl=ttl, max_hold=max_hold):
+        yield
 
-    The heartbeat renews it until the block ends, or for at most `max_hold`.
+
+@contextmanager
+def leases(names: Iterable[str], *, wait: float = 10.0, ttl: timedelta = TTL, max_hold: timedelta = MAX_HOLD):
+    """Hold every lease in `names` for the block, all or none; LeaseBusy if not had within `wait` seconds.
+
+    All or none, never some while waiting for the rest, so two holders of overlapping sets cannot
+    deadlock. One heartbeat renews them all until the block ends, or for at most `max_hold`.
     """
+    names = sorted(set(names))
     holder = uuid.uuid4().hex
+    Lease.objects.bulk_create([Lease(name=n) for n in names], ignore_conflicts=True)
     deadline = time.monotonic() + wait
-    while not _take(name, holder, ttl):
+    while names and not _take(names, holder, ttl):
         if time.monotonic() >= deadline:
-            raise LeaseBusy(name)
+            raise LeaseBusy(", ".join(names[:3]) + (" ..." if len(names) > 3 else ""))
         time.sleep(0.05)
     stop = threading.Event()
-    heartbeat = threading.Thread(target=_renew, args=(name, holder, ttl, max_hold, stop), daemon=True)
+    heartbeat = threading.Thread(target=_renew, args=(holder, ttl, max_hold, stop), daemon=True)
     heartbeat.start()
     try:
         yield
     finally:
         stop.set()
         heartbeat.join()
-        Lease.objects.filter(name=name, holder=holder).update(holder="", expires_at=None)
+        Lease.objects.filter(holder=holder).update(holder="", expires_at=None)
 
 
-def _take(name: str, holder: str, ttl: timedelta) -> bool:
-    try:
-        Lease.objects.get_or_create(name=name)
-    except IntegrityError:
-        pass  # created by a concurrent first taker
-    free = Q(expires_at__isnull=True) | Q(expires_at__lt=Now())
-    return Lease.objects.filter(free, name=name).update(holder=holder, expires_at=Now() + ttl) == 1
+def _take(names: list[str], holder: str, ttl: timedelta) -> bool:
+    """Take every lease in `names` if all are free; else take none."""
+    with transaction.atomic():
+        # Lock the rows in one order, so overlapping takers queue up instead of deadlocking in PostgreSQL.
+        list(Lease.objects.select_for_update().filter(name__in=names).order_by("name").values_list("name"))
+        free = Q(expires_at__isnull=True) | Q(expires_at__lt=Now())
+        if Lease.objects.filter(free, name__in=names).update(holder=holder, expires_at=Now() + ttl) == len(names):
+            return True
+        transaction.set_rollback(True)
+        return False
 
 
-def _renew(name: str, holder: str, ttl: timedelta, max_hold: timedelta, stop: threading.Event):
+def _renew(holder: str, ttl: timedelta, max_hold: timedelta, stop: threading.Event):
     give_up = time.monotonic() + max_hold.total_seconds()
     try:
         while not stop.wait(ttl.total_seconds() / 3) and time.monotonic() < give_up:
-            Lease.objects.filter(name=name, holder=holder).update(expires_at=Now() + ttl)
+            Lease.objects.filter(holder=holder).update(expires_at=Now() + ttl)
     finally:
         connection.close()  # this thread's own connection

@@ -23,14 +23,14 @@ from scheduler.selectors import AgentPlan, agent_plan
 from .apply import audit_noted, send_calls
 from .diff import Change, Target, Value
 from .fewest_calls import Call
-from .locks import RECONCILE, LeaseBusy, lease
+from .locks import LeaseBusy, lease_names, leases
 from .memory import Directory
 
 log = logging.getLogger(__name__)
 
 CANCELLED = "manual override cancelled"
 MAX_DEFAULT = timedelta(hours=24)
-LEASE_WAIT = 2.0  # seconds to wait for a reconcile run in flight before writing without its lease
+LEASE_WAIT = 2.0  # seconds to wait for a reconcile run on the same queue or agent before writing without its lease
 
 
 @dataclass
@@ -78,7 +78,7 @@ def place_override(
     override.full_clean()  # the queue-xor-DnD rule and until > starts_at, as a ValidationError naming the field
     value: Value = accept if queue else dnd_status  # type: ignore[assignment]  # full_clean: accept is set with a queue
     with ExitStack() as stack:
-        _pause_reconciler(stack)
+        _pause_reconciler(stack, agent, queue)
         with transaction.atomic():
             # One override per value: the newest replaces any other still holding it.
             _holding_same(override, at).update(cancelled_at=at, cancelled_by=actor)
@@ -101,7 +101,7 @@ def cancel_override(override: Override, *, actor, provider: Provider | None = No
     at = timezone.now()
     agent, queue = override.agent, override.queue
     with ExitStack() as stack:
-        _pause_reconciler(stack)
+        _pause_reconciler(stack, agent, queue)
         override.cancelled_at, override.cancelled_by = at, actor
         override.save(update_fields=["cancelled_at", "cancelled_by"])
         plan = agent_plan(agent, start=at - timedelta(days=2), end=at + MAX_DEFAULT)
@@ -125,14 +125,15 @@ def cancel_override(override: Override, *, actor, provider: Provider | None = No
     )
 
 
-def _pause_reconciler(stack: ExitStack):
-    """Hold the reconciler's lease while an override changes and is written.
+def _pause_reconciler(stack: ExitStack, agent: Agent, queue: CallQueue | None):
+    """Hold the lease of the overridden value (the queue's, or the agent's for DnD) while it changes and is written.
 
-    Otherwise a run in flight that read the overrides before this one existed could undo the
-    write as drift. If a run holds the lease for long, write anyway: the next run heals.
+    Otherwise a run in flight on that queue or agent that read the overrides before this one
+    existed could undo the write as drift. If a run holds the lease for long, write anyway: the
+    next run heals.
     """
     try:
-        stack.enter_context(lease(RECONCILE, wait=LEASE_WAIT))
+        stack.enter_context(leases(lease_names(agent.provider, [_target(agent, queue)]), wait=LEASE_WAIT))
     except LeaseBusy:
         log.info("a reconcile run is in progress; writing the override without waiting for it")
 

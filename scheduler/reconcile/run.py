@@ -4,6 +4,7 @@ Level-triggered: every run reads the actual state and writes only the difference
 second run writes nothing and a late, missed or crashed run is healed by the next one.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from scheduler.selectors import schedule_snapshot
 from .apply import audit_noted, resolve_interrupted, send_calls
 from .diff import Change, Target, Value, diff, held_targets, remembered, targets
 from .fewest_calls import Call, fewest_calls
-from .locks import RECONCILE, lease
+from .locks import lease_names, leases
 from .memory import Directory
 
 EPSILON = timedelta(microseconds=1)
@@ -59,31 +60,50 @@ class Result:
 
 
 def reconcile_locked(
-    *, provider: Provider, at: datetime | None = None, trigger: str, actor=None, boundary=None, wait=10.0
+    *,
+    provider: Provider,
+    at: datetime | None = None,
+    trigger: str,
+    actor=None,
+    boundary=None,
+    wait=10.0,
+    only: Collection[Target] | None = None,
 ) -> Result:
-    """One run under the reconcile lease; the plan is computed after the lease is taken.
+    """One run under the leases of the queues and agents it touches; the plan is computed after they are taken.
 
-    A boundary run is planned for now, or for the boundary if it fires a hair early.
+    A boundary run is planned for now, or for the boundary if it fires a hair early. With
+    `only`, the run reads and writes those targets and no others.
     """
-    with lease(RECONCILE, wait=wait):
+    planned_at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
+    scope = set(plan_at(provider, planned_at, boundary=boundary, only=only)[1])
+    with leases(lease_names(provider.name, scope), wait=wait):
         at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
-        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary)
+        # A value the plan took on after the leases were chosen is left to the next run: it is not ours to touch.
+        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary, only=scope)
 
 
 def reconcile(
-    *, provider: Provider, at: datetime, trigger: str, dry_run: bool = False, actor=None, boundary=None
+    *,
+    provider: Provider,
+    at: datetime,
+    trigger: str,
+    dry_run: bool = False,
+    actor=None,
+    boundary=None,
+    only: Collection[Target] | None = None,
 ) -> Result:
     """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change.
 
     With `boundary`, only the values that change at that instant are read and written: a
-    boundary run touches a few queues at once, and the every-minute pass covers the rest.
-    A dry run returns the calls it would make and creates no run row.
+    boundary run touches a few queues at once, and the rolling sweep covers the rest. With
+    `only`, no target outside it is read or written. A dry run returns the calls it would
+    make and creates no run row.
     """
     result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
     if not dry_run:
         result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
     try:
-        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor)
+        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor, only=only)
     except BaseException as error:  # a time limit, a crash: the run is over, and its row says so
         if result.run is not None:
             _record_stopped(result, error)
@@ -91,8 +111,13 @@ def reconcile(
     return result
 
 
-def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor) -> None:
-    at = result.at
+def plan_at(
+    provider: Provider, at: datetime, *, boundary, only: Collection[Target] | None
+) -> tuple[Snapshot, dict[Target, Value], DesiredState]:
+    """The plan at `at`: the snapshot, the values to make true (a boundary's changes, within `only`), the state.
+
+    The one place a run, its leases and the sweep learn what is managed.
+    """
     window_start = min(at, boundary - EPSILON) if boundary else at
     snapshot = schedule_snapshot(start=window_start, end=at + EPSILON, provider=provider.name)
     state = desired_state(snapshot, at)
@@ -100,6 +125,14 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     if boundary:
         changed = _changed(desired_state(snapshot, boundary - EPSILON), desired_state(snapshot, boundary))
         wanted = {t: v for t, v in wanted.items() if t in changed}
+    if only is not None:
+        wanted = {t: v for t, v in wanted.items() if t in only}
+    return snapshot, wanted, state
+
+
+def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor, only) -> None:
+    at = result.at
+    snapshot, wanted, state = plan_at(provider, at, boundary=boundary, only=only)
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
     result.problems.extend(snapshot.problems)

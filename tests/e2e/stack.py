@@ -45,7 +45,7 @@ class Stack:
             "DEBUG": "on",
         }
         _every("dispatch: boundaries ahead", tick_seconds)
-        _every("reconcile: safety net", safety_net_seconds or tick_seconds)
+        _every("reconcile: rolling sweep", safety_net_seconds or tick_seconds)
 
     def worker(self) -> subprocess.Popen:
         return self._start("worker", "--concurrency=2", "--without-gossip", "--without-mingle")

@@ -181,7 +181,7 @@ def test_a_worker_killed_mid_run_is_healed_by_the_next_one(stack, emulator, rc):
     assert_no_duplicate_writes(emulator)
 
 
-def test_three_hours_without_beat_are_healed_by_the_first_tick(stack, emulator, rc):
+def test_three_hours_without_beat_are_healed_by_the_first_sweep(stack, emulator, rc):
     now = datetime.now(UTC).replace(microsecond=0)
     place("Early", now - timedelta(hours=4), now - timedelta(hours=1))  # ended while beat was away
     place("Late", now - timedelta(hours=2), now + timedelta(hours=2))  # started while beat was away
@@ -189,7 +189,7 @@ def test_three_hours_without_beat_are_healed_by_the_first_tick(stack, emulator, 
     stack.worker()
     stack.beat()
     settle(rc)
-    reasons = set(AuditEntry.objects.filter(run__trigger="beat").values_list("reason", flat=True))
+    reasons = set(AuditEntry.objects.filter(run__trigger="sweep").values_list("reason", flat=True))
     assert {"shift end: Early", "shift start: Late"} <= reasons
     assert_no_duplicate_writes(emulator)
 

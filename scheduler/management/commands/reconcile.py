@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -7,6 +8,7 @@ from integrations.providers import default_provider
 from queues.models import Agent, CallQueue
 from scheduler.reconcile.locks import LeaseBusy
 from scheduler.reconcile.run import reconcile, reconcile_locked
+from scheduler.reconcile.sweep import current_plan
 
 from ._options import instant
 
@@ -18,13 +20,22 @@ class Command(BaseCommand):
         parser.add_argument("--at", type=instant, help="ISO 8601 instant to plan for (default: now)")
         parser.add_argument("--dry-run", action="store_true", help="read and diff, write nothing")
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON for programs")
+        parser.add_argument(
+            "--sweep-plan",
+            action="store_true",
+            help="run nothing: print how the rolling sweep covers what is managed (reads a minute, minutes a cycle)",
+        )
 
-    def handle(self, *args, at, dry_run, as_json, **options):
-        """Run once (under the reconcile lease unless dry), print the changes.
+    def handle(self, *args, at, dry_run, as_json, sweep_plan, **options):
+        """Run once (under the leases of what it touches unless dry), print the changes; or print the sweep plan.
 
         Exit 1 unless the run is ok: a read failed, or a write failed or has an unknown outcome.
         """
         at = at or timezone.now()
+        if sweep_plan:
+            plan = current_plan(default_provider(), at)
+            self.stdout.write(json.dumps(plan.as_json()) if as_json else self.sweep_table(plan))
+            return
         try:
             if dry_run:
                 result = reconcile(provider=default_provider(), at=at, trigger="command", dry_run=True)
@@ -38,6 +49,16 @@ class Command(BaseCommand):
             self.stdout.write(self.table(result))
         if not result.ok:
             raise CommandError(self.what_went_wrong(result), returncode=1)
+
+    def sweep_table(self, plan) -> str:
+        return "\n".join(
+            [
+                f"Rolling sweep: {plan.queues} queue(s), {plan.agents} agent(s) with DnD managed",
+                f"  {plan.reads_per_cycle} read(s) a full cycle, {plan.reads_per_minute} a minute "
+                f"(budget {plan.budget} a minute at a share of {settings.SWEEP_BUDGET_SHARE:g})",
+                f"  every value is read again at least every {plan.minutes_per_cycle} minute(s)",
+            ]
+        )
 
     def what_went_wrong(self, result) -> str:
         counts = {
