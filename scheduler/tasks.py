@@ -11,6 +11,7 @@ from django.utils import timezone
 from integrations.providers import default_provider
 
 from .reconcile import dispatch
+from .reconcile.diff import Target
 from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
 from .reports.calls_handled import calls_handled_refresh, nightly_window
@@ -66,3 +67,20 @@ def refresh_calls_handled(first: str | None = None, last: str | None = None) -> 
     first_day = date.fromisoformat(first) if first else default_first
     last_day = date.fromisoformat(last) if last else default_last
     return calls_handled_refresh(first=first_day, last=last_day).as_json()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=30,
+    soft_time_limit=settings.RECONCILE_SOFT_TIME_LIMIT,
+    time_limit=settings.RECONCILE_TIME_LIMIT,
+)
+def correct_drift(self, targets: list[list[str]]) -> dict:
+    """Put back values the listener heard drift from the plan: a run scoped to those [agent, queue or ""]."""
+    only = {Target(agent_id, queue_id) for agent_id, queue_id in targets}
+    try:
+        result = reconcile_locked(provider=default_provider(), trigger="drift", only=only)
+    except LeaseBusy:
+        raise self.retry(countdown=0.5) from None  # a correction must not be lost behind a busy run
+    return {"run": result.run.pk if result.run else None, "writes": result.writes, "ok": result.ok}

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
+from queues.heard import heard_since_live
 from queues.models import ReconcileRun
 from scheduler.planning import DesiredState, Snapshot, desired_state, explain
 from scheduler.selectors import schedule_snapshot
@@ -59,7 +60,14 @@ class Result:
 
 
 def reconcile_locked(
-    *, provider: Provider, at: datetime | None = None, trigger: str, actor=None, boundary=None, wait=10.0
+    *,
+    provider: Provider,
+    at: datetime | None = None,
+    trigger: str,
+    actor=None,
+    boundary=None,
+    only: set[Target] | None = None,
+    wait=10.0,
 ) -> Result:
     """One run under the reconcile lease; the plan is computed after the lease is taken.
 
@@ -67,23 +75,31 @@ def reconcile_locked(
     """
     with lease(RECONCILE, wait=wait):
         at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
-        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary)
+        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary, only=only)
 
 
 def reconcile(
-    *, provider: Provider, at: datetime, trigger: str, dry_run: bool = False, actor=None, boundary=None
+    *,
+    provider: Provider,
+    at: datetime,
+    trigger: str,
+    dry_run: bool = False,
+    actor=None,
+    boundary=None,
+    only: set[Target] | None = None,
 ) -> Result:
     """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change.
 
     With `boundary`, only the values that change at that instant are read and written: a
     boundary run touches a few queues at once, and the every-minute pass covers the rest.
+    With `only`, just those targets: a drift correction puts back the values heard to drift.
     A dry run returns the calls it would make and creates no run row.
     """
     result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
     if not dry_run:
         result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
     try:
-        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor)
+        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor, only=only)
     except BaseException as error:  # a time limit, a crash: the run is over, and its row says so
         if result.run is not None:
             _record_stopped(result, error)
@@ -91,7 +107,7 @@ def reconcile(
     return result
 
 
-def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor) -> None:
+def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor, only=None) -> None:
     at = result.at
     window_start = min(at, boundary - EPSILON) if boundary else at
     snapshot = schedule_snapshot(start=window_start, end=at + EPSILON, provider=provider.name)
@@ -100,6 +116,8 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     if boundary:
         changed = _changed(desired_state(snapshot, boundary - EPSILON), desired_state(snapshot, boundary))
         wanted = {t: v for t, v in wanted.items() if t in changed}
+    if only is not None:
+        wanted = {t: v for t, v in wanted.items() if t in only}
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
     result.problems.extend(snapshot.problems)
@@ -122,13 +140,17 @@ def read_actual(
 ) -> tuple[dict[Target, Value], int]:
     """Read every wanted value from the provider: one read per queue, one (batched) read for DnD.
 
+    A value the listener heard in its live session is the actual state already, and is not read.
     A read that fails, or a value the provider lacks, is a problem of the run, never a guess.
-    Returns the values read and how many reads failed.
+    Returns the values read (and heard) and how many reads failed.
     """
-    actual: dict[Target, Value] = {}
+    heard = heard_since_live(provider.name, ((t.agent_id, t.queue_id) for t in wanted))
+    actual: dict[Target, Value] = {Target(*pair): value for pair, value in heard.items()}
     failed = 0
     by_queue: dict[str, list[str]] = {}
     for target in wanted:
+        if target in actual:
+            continue
         if not target.is_dnd:
             by_queue.setdefault(target.queue_id, []).append(target.agent_id)
     for queue_id, agent_ids in by_queue.items():
@@ -146,7 +168,7 @@ def read_actual(
                 actual[Target(agent_id, queue_id)] = presence[agent_id]
             else:
                 problems.append(f"queue {queue_id}: agent {agent_id} is not a member at the provider")
-    dnd_ids = sorted(t.agent_id for t in wanted if t.is_dnd)
+    dnd_ids = sorted(t.agent_id for t in wanted if t.is_dnd and t not in actual)
     if dnd_ids:
         try:
             dnd = provider.read_dnd(dnd_ids)
