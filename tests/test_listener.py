@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from integrations.providers import default_provider
 from integrations.ringcentral.listener import Listener
-from queues.heard import dnd_heard, heard_since_live, session_started
+from queues.heard import dnd_heard, heard_since_live, queue_presence_heard, reread, session_started
 from queues.models import Agent, AuditEntry, CallQueue, QueueMembership, ReconcileRun
 from scheduler.reconcile.listening import HeardSink
 from scheduler.reconcile.run import reconcile_locked
@@ -193,3 +193,33 @@ def test_a_value_heard_before_the_session_started_is_read_again(transactional_db
     dnd_heard("ringcentral", JAMES, "DoNotAcceptAnyCalls", sequence=1)
     session_started("ringcentral", at=timezone.now() + timedelta(seconds=1))  # a gap after it was heard
     assert heard_since_live("ringcentral", [(JAMES, "")]) == {}
+
+
+class HeardDuringTheRun:
+    """The product's provider, but the listener hears a person's flip as soon as the run writes."""
+
+    def __init__(self, provider, flip):
+        self._provider, self._flip = provider, flip
+
+    def __getattr__(self, name):
+        attribute = getattr(self._provider, name)
+        if not name.startswith("write_"):
+            return attribute
+
+        def write_then_flip(*args):
+            attribute(*args)
+            self._flip()
+
+        return write_then_flip
+
+
+def test_a_value_heard_while_a_run_writes_is_not_overwritten_by_the_runs_older_read(app):
+    rc = default_provider()
+    session_started("ringcentral")
+    reread(rc)
+    # James already takes Support's calls, as the morning plan will want: the run only remembers its new plan.
+    app.call("PUT", f"call-queues/{SUPPORT}/members/{JAMES}", json={"acceptCurrentQueueCalls": True})
+    queue_presence_heard("ringcentral", SUPPORT, {JAMES: True})
+    flip = lambda: queue_presence_heard("ringcentral", SUPPORT, {JAMES: False})  # noqa: E731 - he stops meanwhile
+    reconcile_locked(provider=HeardDuringTheRun(rc, flip), at=MORNING, trigger="test")  # type: ignore[arg-type]
+    assert heard_since_live("ringcentral", [(JAMES, SUPPORT)]) == {(JAMES, SUPPORT): False}

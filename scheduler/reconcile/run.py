@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
-from queues.heard import heard_since_live
+from queues.heard import heard_after, heard_since_live
 from queues.models import ReconcileRun
 from scheduler.planning import DesiredState, Snapshot, desired_state, explain
 from scheduler.selectors import schedule_snapshot
 
 from .apply import audit_noted, resolve_interrupted, send_calls
-from .diff import Change, Target, Value, diff, held_targets, remembered, targets
+from .diff import Change, Memory, Target, Value, diff, held_targets, remembered, targets
 from .fewest_calls import Call, fewest_calls
 from .locks import RECONCILE, lease
 from .memory import Directory
@@ -121,6 +121,7 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
     result.problems.extend(snapshot.problems)
+    read_from = timezone.now()
     actual, result.failed_reads = read_actual(provider, wanted, result.problems)
     found = diff(wanted, actual, directory.slots(actual), held=held_targets(state), why=_why(snapshot, at))
     result.changes = found.changes
@@ -132,7 +133,8 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     assert run is not None  # created for every run that writes
     resolve_interrupted(actual, provider, run)
     result.writes = send_calls(provider, result.calls, directory, run=run, actor=actor, tag=f"#{run.pk}", numbered=True)
-    _record(result, found.noted, provider, directory, remembered(wanted, actual, found.changes, at), actor)
+    memory = _unless_heard_since(remembered(wanted, actual, found.changes, at), provider.name, read_from)
+    _record(result, found.noted, provider, directory, memory, actor)
 
 
 def read_actual(
@@ -182,6 +184,12 @@ def read_actual(
                 why = getattr(dnd, "failures", {}).get(agent_id)  # a batch part's own error (Readings)
                 problems.append(f"agent {agent_id}: DnD status not returned by the provider{f': {why}' if why else ''}")
     return actual, failed
+
+
+def _unless_heard_since(memory: dict[Target, Memory], provider: str, since: datetime) -> dict[Target, Memory]:
+    """What a run remembers, less the values the listener heard while it ran: those are newer than its read."""
+    newer = heard_after(provider, ((t.agent_id, t.queue_id) for t in memory), since)
+    return {t: m for t, m in memory.items() if (t.agent_id, t.queue_id) not in newer}
 
 
 def _changed(before: DesiredState, after: DesiredState) -> set[Target]:
