@@ -151,8 +151,8 @@ def test_a_short_outage_is_recovered_and_nothing_is_missed(app):
 
 def test_an_outage_past_the_recovery_timeout_subscribes_again_and_rereads(app):
     planned = plan_of(MARIA, SUPPORT)
-    app.configure(ws_recovery_timeout=0.5)
     with Running() as running:
+        app.configure(ws_recovery_timeout=0.5)  # the listener was told 180 s: it tries to recover, and fails
         app.call("POST", "gateway/outage", json={"seconds": 2})
         time.sleep(1.0)  # the gateway forgets the session: what happens now is not replayed
         app.call("PUT", f"call-queues/{SUPPORT}/members/{MARIA}", json={"acceptCurrentQueueCalls": not planned})

@@ -108,7 +108,7 @@ class Listener:
             except (ProviderError, websocket.WebSocketException, OSError, ValueError, LookupError) as error:
                 failures += 1
                 delay = random.uniform(self.backoff_base / 2, min(self.backoff_cap, self.backoff_base * 2**failures))
-                logger.warning("RingCentral listener: cannot connect (%s); again in %.1fs", error, delay)
+                logger.warning("RingCentral listener: cannot connect (%.200s); again in %.1fs", error, delay)
                 self._wait(stop, delay)
                 continue
             failures = 0
