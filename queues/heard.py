@@ -172,7 +172,9 @@ def heard_after(provider: str, pairs: Iterable[tuple[str, str]], since: datetime
     """The pairs heard after `since`: a run that read before then must not store its older value over them."""
     pairs = set(pairs)
     agent_ids = {a for a, _ in pairs}
-    rows = QueueMembership.objects.filter(queue__provider=provider, agent__provider_id__in=agent_ids, heard_at__gt=since)
+    rows = QueueMembership.objects.filter(
+        queue__provider=provider, agent__provider_id__in=agent_ids, heard_at__gt=since
+    )
     found = set(rows.values_list("agent__provider_id", "queue__provider_id"))
     agents = Agent.objects.filter(provider=provider, provider_id__in=agent_ids, dnd_heard_at__gt=since)
     found |= {(a, "") for a in agents.values_list("provider_id", flat=True)}
