@@ -179,3 +179,20 @@ def heard_after(provider: str, pairs: Iterable[tuple[str, str]], since: datetime
     agents = Agent.objects.filter(provider=provider, provider_id__in=agent_ids, dnd_heard_at__gt=since)
     found |= {(a, "") for a in agents.values_list("provider_id", flat=True)}
     return found & pairs
+
+
+def still_drifted(provider: str, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs whose stored value still differs from what the last run planned (a run may have
+    planned, or put back, the value since it was heard)."""
+    pairs = set(pairs)
+    agent_ids = {a for a, _ in pairs}
+    rows = QueueMembership.objects.filter(queue__provider=provider, agent__provider_id__in=agent_ids)
+    found = {
+        (a, q)
+        for a, q, value, planned in rows.values_list("agent__provider_id", "queue__provider_id", "accepting", "planned")
+        if planned is not None and value != planned
+    }
+    agents = Agent.objects.filter(provider=provider, provider_id__in=agent_ids).exclude(dnd_planned="")
+    found |= {(a, "") for a, value, planned in agents.values_list("provider_id", "dnd_status", "dnd_planned")
+              if value != planned}  # fmt: skip
+    return found & pairs

@@ -63,11 +63,14 @@ class HeardSink:
 
     def tick(self) -> None:
         """Send the corrections whose values have waited DEBOUNCE seconds, as one task."""
-        if self.pending and time.monotonic() - min(self.pending.values()) >= DEBOUNCE:
-            targets = sorted(self.pending)
-            self.pending.clear()
-            log.info("listener: correcting %d drifted values", len(targets))
-            self.enqueue([[t.agent_id, t.queue_id] for t in targets])
+        if not self.pending or time.monotonic() - min(self.pending.values()) < DEBOUNCE:
+            return
+        # A run that wrote the value may have planned it only after its echo was heard.
+        drifted = store.still_drifted(self.provider.name, ((t.agent_id, t.queue_id) for t in self.pending))
+        self.pending.clear()
+        if drifted:
+            log.info("listener: correcting %d drifted values", len(drifted))
+            self.enqueue([list(pair) for pair in sorted(drifted)])
 
     def _consider(self, heard: list[Heard]) -> None:
         """Queue each drifted value for correction; note drift a queue leaves alone; forget what was put back."""
