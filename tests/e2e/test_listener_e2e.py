@@ -141,3 +141,28 @@ def test_an_outage_past_the_recovery_timeout_subscribes_again_and_rereads(emulat
     assert not ann_in_sales(emulator)
     assert "recovery Failed; subscribing again" in stack.logs()
     assert len(puts_to_sales(emulator)) == 1
+
+
+def test_twenty_flips_at_the_phone_are_each_put_back_within_3_seconds(emulator, stack):
+    listener(stack)
+    wait_for(lambda: live() and connected(emulator) == 1, what="the listener's session", stack=stack)
+    rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore())
+    flips = {
+        "queue": (flip_ann_on, lambda: rc.read_queue_presence(SALES)[ANN] is False),
+        "dnd": (
+            lambda e: e.call("PUT", f"extensions/{ANN}/presence", json={"dndStatus": "TakeAllCalls"}),
+            lambda: rc.read_dnd([ANN])[ANN] == "DoNotAcceptDepartmentCalls",
+        ),
+    }
+    took = []
+    for n in range(20):
+        flip, put_back = flips["queue" if n % 2 else "dnd"]
+        started = time.monotonic()
+        flip(emulator)
+        time.sleep(0.05)  # the flip is in place before the first look
+        wait_for(put_back, timeout=30, what=f"flip {n} put back", stack=stack)
+        took.append(time.monotonic() - started)
+    p95 = sorted(took)[int(0.95 * len(took)) - 1]
+    print(f"drift put back: p50 {sorted(took)[len(took) // 2]:.2f}s, p95 {p95:.2f}s, max {max(took):.2f}s")
+    assert p95 < 3.0
+    assert AuditEntry.objects.filter(reason="drift correction").count() == 20
