@@ -4,9 +4,10 @@ import signal
 import threading
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from integrations.providers import default_provider
+from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.listener import Listener
 from queues.heard import session_ended
 from scheduler.reconcile.listening import HeardSink
@@ -39,9 +40,11 @@ class Command(BaseCommand):
                     self.stdout.write("Listening to RingCentral's events (Ctrl-C stops)")
                     self.stdout.flush()
                     provider = default_provider()
+                    if not isinstance(provider, RingCentralClient):
+                        raise CommandError(f"the configured provider is {provider.label}, not RingCentral")
                     sink = HeardSink(provider, enqueue=lambda targets: correct_drift.delay(targets))
                     try:
-                        Listener(provider, sink).run(stop)  # type: ignore[arg-type]
+                        Listener(provider, sink).run(stop)
                     finally:
                         session_ended(provider.name)
                 return
