@@ -83,7 +83,7 @@ class Listener:
         *,
         heartbeat_every: float = HEARTBEAT_EVERY,
         follow_every: float = FOLLOW_EVERY,
-        backoff: tuple[float, float] = (1.0, 30.0),
+        backoff: tuple[float, float] = (4.0, 30.0),
     ):
         self.client, self.sink = client, sink
         self.heartbeat_every, self.follow_every = heartbeat_every, follow_every
@@ -105,9 +105,11 @@ class Listener:
         while not stop.is_set():
             try:
                 ws = self._connect()
-            except (ProviderError, websocket.WebSocketException, OSError, ValueError, LookupError) as error:
+            except (Closed, ProviderError, websocket.WebSocketException, OSError, ValueError, LookupError) as error:
                 failures += 1
-                delay = random.uniform(self.backoff_base / 2, min(self.backoff_cap, self.backoff_base * 2**failures))
+                # Equal jitter, growing: each attempt spends a ticket from the Auth group's 5 a minute.
+                ceiling = min(self.backoff_cap, self.backoff_base * 2**failures)
+                delay = random.uniform(ceiling / 2, ceiling)
                 logger.warning("RingCentral listener: cannot connect (%.200s); again in %.1fs", error, delay)
                 self._wait(stop, delay)
                 continue
