@@ -144,6 +144,9 @@ class Agent(models.Model):
     dnd_status = models.CharField(max_length=32, choices=DndStatus.choices, blank=True, editable=False)
     dnd_observed_at = models.DateTimeField(null=True, blank=True, editable=False)
     dnd_planned = models.CharField(max_length=32, blank=True, editable=False)  # what the last run wanted
+    # When the listener last heard this DnD from a RingCentral event, and that presence event's sequence.
+    dnd_heard_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dnd_sequence = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -166,6 +169,9 @@ class QueueMembership(models.Model):
     # What the last run wanted this pair to be. A pair that now differs from a plan that did not
     # change was changed by someone else: that is drift, not a schedule boundary.
     planned = models.BooleanField(null=True, editable=False)
+    heard_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the listener last heard this value from an event."
+    )
 
     class Meta:
         constraints = [
@@ -174,6 +180,22 @@ class QueueMembership(models.Model):
 
     def __str__(self):
         return f"{self.agent.name} in {self.queue.name}"
+
+
+class ListenerSession(models.Model):
+    """The event listener's session with one provider: since when it has heard every change without a gap.
+
+    A value heard at or after `live_since`, while the session is connected and recently heard from,
+    is the provider's actual state; anything older may have missed a change.
+    """
+
+    provider = models.CharField(max_length=20, choices=MANAGED, unique=True)
+    live_since = models.DateTimeField(null=True, blank=True, help_text="Start of the current unbroken session.")
+    connected = models.BooleanField(default=False)
+    last_message_at = models.DateTimeField(null=True, blank=True, help_text="The provider's last message.")
+
+    def __str__(self):
+        return f"{self.provider} listener, live since {self.live_since or 'never'}"
 
 
 class OverrideQuerySet(models.QuerySet):

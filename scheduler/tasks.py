@@ -12,6 +12,7 @@ from integrations.providers import default_provider
 
 from .forecast.history import refresh_call_volume as call_volume_refresh
 from .reconcile import dispatch
+from .reconcile.diff import Target
 from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
 from .reconcile.sweep import sweep
@@ -85,3 +86,20 @@ def refresh_calls_handled(first: str | None = None, last: str | None = None) -> 
 def refresh_call_volume() -> dict[str, str]:
     """Read each managed queue's new calls from the call log into per-interval history (for the forecast)."""
     return call_volume_refresh(default_provider(), now=timezone.now())
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=30,
+    soft_time_limit=settings.RECONCILE_SOFT_TIME_LIMIT,
+    time_limit=settings.RECONCILE_TIME_LIMIT,
+)
+def correct_drift(self, targets: list[list[str]]) -> dict:
+    """Put back values the listener heard drift from the plan: a run scoped to those [agent, queue or ""]."""
+    only = {Target(agent_id, queue_id) for agent_id, queue_id in targets}
+    try:
+        result = reconcile_locked(provider=default_provider(), trigger="drift", only=only)
+    except LeaseBusy:
+        raise self.retry(countdown=0.5) from None  # a correction must not be lost behind a busy run
+    return {"run": result.run.pk if result.run else None, "writes": result.writes, "ok": result.ok}

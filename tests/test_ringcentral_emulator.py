@@ -482,6 +482,7 @@ def test_flags_set_limits_faults_tokens_and_the_owner(start_emulator):
         "latency": 0.0,
         "retry_after": True,
         "refresh_token_ttl": 7 * 24 * 3600,
+        "ws_recovery_timeout": 180,
     }
     emulator.configure(fail_rate=0.0)
     assert Api(emulator).log_in().json()["owner_id"] == MARIA

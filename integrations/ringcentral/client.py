@@ -36,6 +36,7 @@ from .schema import (
     QueueDetails,
     QueueMemberPresence,
     ServiceStatus,
+    WsTicket,
 )
 from .shared import DatabaseHolds, DatabaseTokens, MemoryTokens, Refusal, Tokens
 
@@ -185,6 +186,10 @@ class RingCentralClient(Provider):
         """Whether RingCentral's API says it is up."""
         response = self._request("GET", "/restapi/v1.0/status")
         return ServiceStatus(available=response.status_code == 200, detail=_json_or_empty(response).get("status", ""))
+
+    def ws_ticket(self) -> WsTicket:
+        """A one-minute ticket to connect to RingCentral's WebSocket gateway (an Auth group call)."""
+        return WsTicket.from_api(self._request("POST", "/restapi/oauth/wstoken").json())
 
     def read_call_log(self, *, extension_id: str | None = None, **filters) -> list[CallLogRecord]:
         """The detailed call log (legs with legType) of the account, or of one extension; filters go as query."""

@@ -40,7 +40,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ..emulation import EmulatorApp
-from .gateway import WS_PATH, Gateway
+from .gateway import RECOVERY_TIMEOUT, WS_PATH, Gateway
 from .multipart import build_batch
 from .ratelimit import DEFAULT_LIMITS, DEFAULT_WINDOW, group_for
 from .schema import DND_STATUSES
@@ -119,6 +119,7 @@ class Config:
     latency: float = 0.0  # seconds added to every API request
     retry_after: bool = True  # False: 429s come without Retry-After, as RingCentral's sometimes do
     refresh_token_ttl: int = REFRESH_TOKEN_TTL
+    ws_recovery_timeout: float = RECOVERY_TIMEOUT  # seconds a dropped WebSocket session can be recovered
 
     def updated(self, changes) -> "Config":
         """A copy with `changes` applied; ValueError naming the first bad one."""
@@ -133,6 +134,7 @@ class Config:
             "latency": lambda v: _number(v) and v >= 0,
             "retry_after": lambda v: isinstance(v, bool),
             "refresh_token_ttl": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+            "ws_recovery_timeout": lambda v: _number(v) and v > 0,
         }
         for key, value in changes.items():
             if key not in checks or not checks[key](value):
@@ -242,7 +244,7 @@ class Emulator(EmulatorApp):
             self.limiter = RateLimiter()
             self.request_log: list[dict] = []
             self._failure_debt = 0.0
-            self.gateway = Gateway(ACCOUNT_ID)
+            self.gateway = Gateway(ACCOUNT_ID, recovery_timeout=self.config.ws_recovery_timeout)
 
     def rules(self) -> list[Rule]:
         a = ACCOUNT_PATH
@@ -582,6 +584,7 @@ class Emulator(EmulatorApp):
             self.config = self.config.updated(_json_body(request))
         except ValueError as error:
             raise malformed("config", str(error)) from None
+        self.gateway.recovery_timeout = self.config.ws_recovery_timeout
         return self.json(asdict(self.config))
 
     def expire_tokens(self, request: Request) -> Response:

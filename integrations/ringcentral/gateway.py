@@ -85,8 +85,15 @@ class Session:
 class Gateway:
     """The WSG of one emulated account; `publish` is called for every change the emulator makes."""
 
-    def __init__(self, account_id: str, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        account_id: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        recovery_timeout: float = RECOVERY_TIMEOUT,
+    ):
         self.account_id = account_id
+        self.recovery_timeout = recovery_timeout  # shorter in tests, so they need not wait three minutes
         self._clock = clock
         self._lock = threading.Lock()
         self._tickets: dict[str, tuple[str, float]] = {}  # ticket -> (owner, expires at)
@@ -209,7 +216,7 @@ class Gateway:
 
     def _connection_details(self, session: Session, recovery: str | None) -> list[dict]:
         details: dict[str, Any] = {
-            "recoveryTimeout": RECOVERY_TIMEOUT,
+            "recoveryTimeout": self.recovery_timeout,
             "idleTimeout": IDLE_TIMEOUT,
             "absoluteTimeout": ABSOLUTE_TIMEOUT,
             "maxConnectionsPerSession": 1,
@@ -296,7 +303,7 @@ class Gateway:
         """Sessions dropped longer ago than the recovery timeout are gone, with their subscriptions."""
         now = self._clock()
         for wsc, session in list(self._sessions.items()):
-            if session.dropped_at is not None and now - session.dropped_at > RECOVERY_TIMEOUT:
+            if session.dropped_at is not None and now - session.dropped_at > self.recovery_timeout:
                 del self._sessions[wsc]
 
     def _normal(self, event: str) -> str:

@@ -148,3 +148,16 @@ class CallLogRecord:
     def leg_result(self, leg_type: str) -> str | None:
         """The result of the leg of this type (e.g. RingOutClientToCaller), None if the call had no such leg."""
         return next((leg.result for leg in self.legs if leg.leg_type == leg_type), None)
+
+
+@dataclass(frozen=True, slots=True)
+class WsTicket:
+    """The answer of POST /restapi/oauth/wstoken: where the WebSocket gateway is, and a one-use token for it."""
+
+    uri: str
+    token: str
+    expires_in: int
+
+    @classmethod
+    def from_api(cls, data: dict) -> "WsTicket":
+        return cls(uri=data["uri"], token=data["ws_access_token"], expires_in=int(data.get("expires_in", 60)))

@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
+from queues.heard import heard_after, heard_since_live
 from queues.models import ReconcileRun
 from scheduler.planning import DesiredState, Snapshot, desired_state, explain
 from scheduler.selectors import schedule_snapshot
 
 from .apply import audit_noted, resolve_interrupted, send_calls
-from .diff import Change, Target, Value, diff, held_targets, remembered, targets
+from .diff import Change, Memory, Target, Value, diff, held_targets, remembered, targets
 from .fewest_calls import Call, fewest_calls
 from .locks import lease_names, leases
 from .memory import Directory
@@ -136,6 +137,7 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
     result.problems.extend(snapshot.problems)
+    read_from = timezone.now()
     actual, result.failed_reads = read_actual(provider, wanted, result.problems)
     found = diff(wanted, actual, directory.slots(actual), held=held_targets(state), why=_why(snapshot, at))
     result.changes = found.changes
@@ -147,7 +149,8 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     assert run is not None  # created for every run that writes
     resolve_interrupted(actual, provider, run)
     result.writes = send_calls(provider, result.calls, directory, run=run, actor=actor, tag=f"#{run.pk}", numbered=True)
-    _record(result, found.noted, provider, directory, remembered(wanted, actual, found.changes, at), actor)
+    memory = _unless_heard_since(remembered(wanted, actual, found.changes, at), provider.name, read_from)
+    _record(result, found.noted, provider, directory, memory, actor)
 
 
 def read_actual(
@@ -155,13 +158,17 @@ def read_actual(
 ) -> tuple[dict[Target, Value], int]:
     """Read every wanted value from the provider: one read per queue, one (batched) read for DnD.
 
+    A value the listener heard in its live session is the actual state already, and is not read.
     A read that fails, or a value the provider lacks, is a problem of the run, never a guess.
-    Returns the values read and how many reads failed.
+    Returns the values read (and heard) and how many reads failed.
     """
-    actual: dict[Target, Value] = {}
+    heard = heard_since_live(provider.name, ((t.agent_id, t.queue_id) for t in wanted))
+    actual: dict[Target, Value] = {Target(*pair): value for pair, value in heard.items()}
     failed = 0
     by_queue: dict[str, list[str]] = {}
     for target in wanted:
+        if target in actual:
+            continue
         if not target.is_dnd:
             by_queue.setdefault(target.queue_id, []).append(target.agent_id)
     for queue_id, agent_ids in by_queue.items():
@@ -179,7 +186,7 @@ def read_actual(
                 actual[Target(agent_id, queue_id)] = presence[agent_id]
             else:
                 problems.append(f"queue {queue_id}: agent {agent_id} is not a member at the provider")
-    dnd_ids = sorted(t.agent_id for t in wanted if t.is_dnd)
+    dnd_ids = sorted(t.agent_id for t in wanted if t.is_dnd and t not in actual)
     if dnd_ids:
         try:
             dnd = provider.read_dnd(dnd_ids)
@@ -193,6 +200,12 @@ def read_actual(
                 why = getattr(dnd, "failures", {}).get(agent_id)  # a batch part's own error (Readings)
                 problems.append(f"agent {agent_id}: DnD status not returned by the provider{f': {why}' if why else ''}")
     return actual, failed
+
+
+def _unless_heard_since(memory: dict[Target, Memory], provider: str, since: datetime) -> dict[Target, Memory]:
+    """What a run remembers, less the values the listener heard while it ran: those are newer than its read."""
+    newer = heard_after(provider, ((t.agent_id, t.queue_id) for t in memory), since)
+    return {t: m for t, m in memory.items() if (t.agent_id, t.queue_id) not in newer}
 
 
 def _changed(before: DesiredState, after: DesiredState) -> set[Target]:

@@ -1,0 +1,198 @@
+"""What the event listener heard from a provider, stored where the reconciler remembers values.
+
+A value heard during the listener's current unbroken session is the provider's actual state,
+so a run need not read it again (`heard_since_live`). A session gap (a failed recovery, a
+listener that stopped) makes everything heard before it stale until heard or read again.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.base import Provider, ProviderError
+
+from .models import Agent, CallQueue, ListenerSession, QueueMembership
+
+# A session not heard from for this long is taken as gone (a killed listener says nothing): the
+# listener sends a heartbeat, answered by the provider, every third of it.
+LIVE_WITHIN = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """One value as heard: an agent's status in a queue, or her DnD (queue_id "")."""
+
+    agent_id: str
+    queue_id: str
+    value: bool | str
+    before: bool | str | None  # what was remembered before, to tell a change from an echo
+    planned: bool | str | None  # what the last run wanted
+    enforce: bool = True
+
+
+def listened_queues(provider: str) -> set[str]:
+    """The queues the listener follows: every queue of the provider Callrota has synced."""
+    return set(CallQueue.objects.filter(provider=provider).values_list("provider_id", flat=True))
+
+
+def session_started(provider: str, *, at: datetime | None = None) -> None:
+    """A new session (nothing recovered): what was heard before it is stale from now."""
+    now = at or timezone.now()
+    ListenerSession.objects.update_or_create(
+        provider=provider, defaults={"live_since": now, "connected": True, "last_message_at": now}
+    )
+
+
+def session_recovered(provider: str) -> None:
+    """The same session again, nothing missed: what was heard in it still stands."""
+    ListenerSession.objects.filter(provider=provider).update(connected=True, last_message_at=timezone.now())
+
+
+def session_dropped(provider: str) -> None:
+    """The connection is down: nothing heard counts as actual until it recovers or starts again."""
+    ListenerSession.objects.filter(provider=provider).update(connected=False)
+
+
+def session_ended(provider: str) -> None:
+    """The listener stopped: its session is over."""
+    ListenerSession.objects.filter(provider=provider).update(connected=False, live_since=None)
+
+
+def session_heard_from(provider: str) -> None:
+    """The provider said something (an event, a heartbeat's answer): the session is alive."""
+    ListenerSession.objects.filter(provider=provider).update(last_message_at=timezone.now())
+
+
+def live_since(provider: str) -> datetime | None:
+    """Since when the provider's session has heard every change; None when no live session."""
+    fresh = Q(last_message_at__gte=timezone.now() - LIVE_WITHIN)
+    session = ListenerSession.objects.filter(fresh, provider=provider, connected=True).first()
+    return session.live_since if session else None
+
+
+def heard_since_live(provider: str, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], bool | str]:
+    """(agent id, queue id or "") -> the value heard in the live session, for the pairs that have one."""
+    since = live_since(provider)
+    if since is None:
+        return {}
+    pairs = set(pairs)
+    agent_ids = {a for a, _ in pairs}
+    heard: dict[tuple[str, str], bool | str] = {}
+    rows = QueueMembership.objects.filter(
+        queue__provider=provider, agent__provider_id__in=agent_ids, heard_at__gte=since, accepting__isnull=False
+    ).values_list("agent__provider_id", "queue__provider_id", "accepting")
+    heard.update(((a, q), bool(v)) for a, q, v in rows if (a, q) in pairs)
+    agents = Agent.objects.filter(provider=provider, provider_id__in=agent_ids, dnd_heard_at__gte=since)
+    heard.update(((a, ""), v) for a, v in agents.exclude(dnd_status="").values_list("provider_id", "dnd_status"))
+    return {pair: value for pair, value in heard.items() if pair in pairs}
+
+
+def queue_presence_heard(
+    provider: str, queue_id: str, accept: dict[str, bool], *, at: datetime | None = None, since: datetime | None = None
+) -> list[Heard]:
+    """Store members' queue status as heard; only members Callrota knows. With `since` (a read that began
+    then), a value an event brought after `since` is newer than the read and is kept."""
+    at = at or timezone.now()
+    heard = []
+    with transaction.atomic():
+        rows = QueueMembership.objects.select_for_update().select_related("queue", "agent")
+        rows = rows.filter(queue__provider=provider, queue__provider_id=queue_id, agent__provider_id__in=accept)
+        for row in rows:
+            if since is not None and row.heard_at is not None and row.heard_at > since:
+                continue
+            value = accept[row.agent.provider_id]
+            heard.append(Heard(row.agent.provider_id, queue_id, value, row.accepting, row.planned, row.queue.enforce))
+            row.accepting, row.observed_at, row.heard_at = value, at, at
+            row.save(update_fields=["accepting", "observed_at", "heard_at"])
+    return heard
+
+
+def dnd_heard(
+    provider: str,
+    agent_id: str,
+    status: str,
+    *,
+    sequence: int | None,
+    at: datetime | None = None,
+    since: datetime | None = None,
+) -> Heard | None:
+    """Store an agent's DnD as heard; None (nothing stored) for an unknown agent or older news: an older
+    `sequence`, or with `since` (a read that began then) a value an event brought after it."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().filter(provider=provider, provider_id=agent_id).first()
+        if agent is None:
+            return None
+        if sequence is not None and agent.dnd_sequence is not None and sequence <= agent.dnd_sequence:
+            return None  # older news arriving late (or a replay): never overwrite what is newer
+        if since is not None and agent.dnd_heard_at is not None and agent.dnd_heard_at > since:
+            return None
+        before = agent.dnd_status or None
+        Agent.objects.filter(pk=agent.pk).update(
+            dnd_status=status,
+            dnd_observed_at=at,
+            dnd_heard_at=at,
+            dnd_sequence=sequence if sequence is not None else agent.dnd_sequence,
+        )
+    return Heard(agent_id, "", status, before, agent.dnd_planned or None)
+
+
+def reread(provider: Provider) -> tuple[list[Heard], int]:
+    """Read every followed queue's presence and every known agent's DnD, and store them as heard.
+
+    After a session gap this is what the listener may have missed. A value an event brought
+    while the read was under way is newer and is kept. Returns what was stored, and the reads that failed.
+    """
+    started = timezone.now()
+    heard: list[Heard] = []
+    failed = 0
+    for queue_id in sorted(listened_queues(provider.name)):
+        try:
+            presence = provider.read_queue_presence(queue_id)
+        except ProviderError:
+            failed += 1
+            continue
+        heard += queue_presence_heard(provider.name, queue_id, presence, since=started)
+    agent_ids = sorted(Agent.objects.filter(provider=provider.name, active=True).values_list("provider_id", flat=True))
+    try:
+        dnd = provider.read_dnd(agent_ids) if agent_ids else {}
+    except ProviderError:
+        return heard, failed + 1
+    for agent_id, status in dnd.items():
+        found = dnd_heard(provider.name, agent_id, status, sequence=None, since=started)
+        heard += [found] if found else []
+    return heard, failed
+
+
+def heard_after(provider: str, pairs: Iterable[tuple[str, str]], since: datetime) -> set[tuple[str, str]]:
+    """The pairs heard after `since`: a run that read before then must not store its older value over them."""
+    pairs = set(pairs)
+    agent_ids = {a for a, _ in pairs}
+    rows = QueueMembership.objects.filter(
+        queue__provider=provider, agent__provider_id__in=agent_ids, heard_at__gt=since
+    )
+    found = set(rows.values_list("agent__provider_id", "queue__provider_id"))
+    agents = Agent.objects.filter(provider=provider, provider_id__in=agent_ids, dnd_heard_at__gt=since)
+    found |= {(a, "") for a in agents.values_list("provider_id", flat=True)}
+    return found & pairs
+
+
+def still_drifted(provider: str, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs whose stored value still differs from what the last run planned (a run may have
+    planned, or put back, the value since it was heard)."""
+    pairs = set(pairs)
+    agent_ids = {a for a, _ in pairs}
+    rows = QueueMembership.objects.filter(queue__provider=provider, agent__provider_id__in=agent_ids)
+    found = {
+        (a, q)
+        for a, q, value, planned in rows.values_list("agent__provider_id", "queue__provider_id", "accepting", "planned")
+        if planned is not None and value != planned
+    }
+    agents = Agent.objects.filter(provider=provider, provider_id__in=agent_ids).exclude(dnd_planned="")
+    found |= {(a, "") for a, value, planned in agents.values_list("provider_id", "dnd_status", "dnd_planned")
+              if value != planned}  # fmt: skip
+    return found & pairs

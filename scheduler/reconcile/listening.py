@@ -1,0 +1,88 @@
+"""What the listener hears, put to use: stored as the actual state, and drift put back in seconds.
+
+A heard value that differs from what the last run planned starts a correction scoped to that
+one value, through the reconciler's one write path. Values are collected for DEBOUNCE seconds
+and sent as one task, so a burst of events (or a flip and a flip back) costs one run. A value
+that equals the plan (an echo of Callrota's own write) changes nothing. Drift on a queue that
+does not enforce is noted once in the audit, when it first appears, as a run would note it.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from integrations.base import Provider
+from queues import heard as store
+from queues.heard import Heard
+
+from .apply import audit_noted
+from .diff import DRIFT_NOTED, Change, Target
+from .memory import Directory
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE = 1.0  # seconds heard values wait, so several events for a value make one correction
+ALIVE_EVERY = 2.0  # seconds between writes of the session's last-message time
+
+
+class HeardSink:
+    """The listener's sink for one provider: `enqueue` receives [[agent id, queue id or ""], ...] to correct."""
+
+    def __init__(self, provider: Provider, *, enqueue: Callable[[list[list[str]]], object]):
+        self.provider, self.enqueue = provider, enqueue
+        self.pending: dict[Target, float] = {}  # target -> when its drift was first heard
+        self._alive_at = 0.0
+
+    def queues(self) -> set[str]:
+        return store.listened_queues(self.provider.name)
+
+    def started(self) -> None:
+        store.session_started(self.provider.name)
+        heard, failed = store.reread(self.provider)
+        if failed:
+            log.warning("listener: %d reads after the session started failed; the next run reads them", failed)
+        self._consider(heard)
+
+    def recovered(self) -> None:
+        store.session_recovered(self.provider.name)
+
+    def dropped(self) -> None:
+        store.session_dropped(self.provider.name)
+
+    def alive(self) -> None:
+        if time.monotonic() - self._alive_at >= ALIVE_EVERY:
+            self._alive_at = time.monotonic()
+            store.session_heard_from(self.provider.name)
+
+    def queue_presence(self, queue_id: str, accept: dict[str, bool]) -> None:
+        self._consider(store.queue_presence_heard(self.provider.name, queue_id, accept))
+
+    def presence(self, extension_id: str, dnd_status: str, sequence: int | None) -> None:
+        found = store.dnd_heard(self.provider.name, extension_id, dnd_status, sequence=sequence)
+        self._consider([found] if found else [])
+
+    def tick(self) -> None:
+        """Send the corrections whose values have waited DEBOUNCE seconds, as one task."""
+        if not self.pending or time.monotonic() - min(self.pending.values()) < DEBOUNCE:
+            return
+        # A run that wrote the value may have planned it only after its echo was heard.
+        drifted = store.still_drifted(self.provider.name, ((t.agent_id, t.queue_id) for t in self.pending))
+        self.pending.clear()
+        if drifted:
+            log.info("listener: correcting %d drifted values", len(drifted))
+            self.enqueue([list(pair) for pair in sorted(drifted)])
+
+    def _consider(self, heard: list[Heard]) -> None:
+        """Queue each drifted value for correction; note drift a queue leaves alone; forget what was put back."""
+        noted = []
+        for h in heard:
+            target = Target(h.agent_id, h.queue_id)
+            if h.planned is None or h.value == h.planned:
+                self.pending.pop(target, None)  # an echo of our own write, or a value put back already
+            elif h.enforce:
+                self.pending.setdefault(target, time.monotonic())
+            elif h.value != h.before:
+                noted.append(Change(target, h.value, h.planned, DRIFT_NOTED, outcome="skipped"))
+        if noted:
+            directory = Directory.load(self.provider.name, [c.target for c in noted])
+            audit_noted(noted, self.provider, directory, run=None, actor=None)
