@@ -198,7 +198,10 @@ def test_the_official_sdk_subscribes_and_hears_every_change_whoever_makes_it(emu
         await client.close_connection()
         connection.cancel()
 
-    asyncio.run(listen_then_change())
+    # Its own thread: a browser test earlier in the session may have left an event loop in this one.
+    runner = threading.Thread(target=asyncio.run, args=(listen_then_change(),))
+    runner.start()
+    runner.join(timeout=60)
     assert subscribed.is_set()
     assert [e["event"] for e in heard] == [
         f"/restapi/v1.0/account/{ACCOUNT_ID}/call-queues/1081167000/presence",

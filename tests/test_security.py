@@ -74,7 +74,9 @@ def free_port() -> int:
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", **env}
+    # As deployed: without the async-safety switch the browser tests set for themselves.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {**inherited, "DATABASE_URL": "sqlite:///:memory:", **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
     )

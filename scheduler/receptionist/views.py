@@ -21,7 +21,7 @@ from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, AuditField, CallQueue
 from scheduler.reconcile.overrides import cancel_override, place_override
 
-from .forms import DURATIONS, AgentActionForm, AwayForm, CancelForm, ToggleForm
+from .forms import DURATIONS, PROVIDER_ID_LENGTH, AgentActionForm, AwayForm, CancelForm, ToggleForm
 from .selectors import my_queues, others_taking_calls, short_if_stopped
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,17 @@ def _acting_agent(request):
         return None, render(request, "queues/no_agent.html", status=403)
     posted = request.POST.get("agent", "")
     if posted != agent.provider_id:
-        target = Agent.objects.filter(provider_id=posted).first()
-        queue = CallQueue.objects.filter(provider_id=request.POST.get("queue", "")).first()
+        target = _named(Agent, posted)
+        queue = _named(CallQueue, request.POST.get("queue", ""))
         return None, _forbidden(request, target, queue, what=f"act for agent {_printable(posted)!r}")
     return agent, None
+
+
+def _named(model, provider_id: str):
+    """The row a posted provider id names; None for a value no id can be (PostgreSQL refuses NUL in a query)."""
+    if len(provider_id) > (PROVIDER_ID_LENGTH or 64) or any(unicodedata.category(c)[0] == "C" for c in provider_id):
+        return None
+    return model.objects.filter(provider_id=provider_id).first()
 
 
 def _forbidden(request, target: Agent | None, queue: CallQueue | None, *, what: str):
