@@ -13,6 +13,7 @@ the limit's own minimum.
 import argparse
 import math
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -21,6 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+# The client's module reads Django's settings and models (the shared session); this run keeps its tokens in memory.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scheduler.settings")
+os.environ.setdefault("DEBUG", "on")
+
+import django  # noqa: E402
+
+django.setup()
 
 import redis  # noqa: E402
 
