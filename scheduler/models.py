@@ -110,6 +110,44 @@ class TimeOff(models.Model):
             raise ValidationError({"end": "time off must end after it starts"})
 
 
+class OccurrenceChange(models.Model):
+    """One occurrence of a shift changed: cancelled, moved, or with agents substituted.
+
+    RFC 5545's overridden instance: `occurrence` is the local date the rule gives (the RECURRENCE-ID); a
+    cancelled occurrence is an EXDATE; `start`/`end` move it; `absent` agents sit this occurrence out and
+    `covering` agents work it. One change per occurrence, so the planner never has to merge two.
+    """
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="occurrence_changes")
+    occurrence = models.DateField(help_text="The local date this occurrence starts on, as the shift's days give it.")
+    cancelled = models.BooleanField(default=False, help_text="The occurrence does not happen.")
+    start = models.DateTimeField(null=True, blank=True, help_text="Moved: when it starts instead. Empty: unchanged.")
+    end = models.DateTimeField(null=True, blank=True, help_text="Moved: when it ends instead. Empty: unchanged.")
+    absent = models.ManyToManyField(
+        Agent, blank=True, related_name="absent_from", help_text="Rostered agents who do not work this occurrence."
+    )
+    covering = models.ManyToManyField(
+        Agent, blank=True, related_name="covering", help_text="Agents who work this occurrence in addition."
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords(m2m_fields=[absent, covering])
+
+    class Meta:
+        ordering = ["occurrence"]
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "occurrence"], name="occurrencechange_unique_occurrence"),
+        ]
+
+    def __str__(self):
+        return f"{self.shift.name} on {self.occurrence}"
+
+    def clean(self):
+        if (self.start is None) != (self.end is None):
+            raise ValidationError({"end": "a moved occurrence needs both a new start and a new end, or neither"})
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "a moved occurrence must end after it starts"})
+
+
 class Lease(models.Model):
     """A named lock with an expiry, so a killed holder never blocks the next run for long."""
 

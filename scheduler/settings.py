@@ -208,3 +208,16 @@ RINGPLAN_USER_EMAIL = env.str("RINGPLAN_USER_EMAIL", default="")
 # since RingPlan registers a bare URL); empty refuses every post. The webhook URL RingPlan is told to call:
 RINGPLAN_WEBHOOK_URL = env.str("RINGPLAN_WEBHOOK_URL", default="http://127.0.0.1:8000/integrations/ringplan/webhook/")
 RINGPLAN_WEBHOOK_SECRET = env.str("RINGPLAN_WEBHOOK_SECRET", default="")
+
+# --- Notifications (scheduler/notify) ---
+# Email goes through Django's email backend: the console by default, SMTP when EMAIL_URL is set,
+# e.g. smtp+tls://user:password@smtp.example.com:587 (the password is a secret: from the environment only).
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "")
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Callrota <callrota@localhost>")
