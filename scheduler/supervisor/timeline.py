@@ -1,25 +1,22 @@
 """A queue's day or week as bars: its shifts with their agents, those agents' time off, gaps below min_staff,
-and, once there is call history, the agents the forecast needs beside the agents scheduled.
+and, once there is call history, three lanes side by side: agents needed, scheduled and taking calls.
 
 Positions are fractions of the window in real time, so a DST day shows 23 or 25 hours and
 the bars stay true to the instants; labels are in the viewer's zone. The template draws SVG.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
 from queues.models import Agent, CallQueue
-from scheduler.forecast.erlang import service_level, traffic
-from scheduler.forecast.forecast import forecast, interval_starts
-from scheduler.forecast.queue_history import queue_history
-from scheduler.planning import desired_state
+from scheduler.forecast.side_by_side import Interval
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
 from .coverage import staffed_hours, understaffed
+from .need import queue_side_by_side
 
 CHARS_PER_PERCENT = 1.4  # the SVG is 1000 units wide for the window, about 7 units a character
 
@@ -29,7 +26,7 @@ class Bar:
     start: datetime
     end: datetime
     label: str
-    kind: str  # "shift", "time-off", "gap", or the forecast's "need" (met) and "short"
+    kind: str  # "shift", "time-off", "gap"; side by side: "need", "scheduled" (meets need), "short", "taking"
     x: float  # percent of the window's width
     width: float
     text: str = ""  # what fits on the bar itself (the agents, for a shift)
@@ -55,6 +52,10 @@ class Timeline:
     @property
     def gaps(self) -> list[Bar]:
         return [b for lane in self.lanes for b in lane.bars if b.kind == "gap"]
+
+    @property
+    def short_of_need(self) -> list[Bar]:
+        return [b for lane in self.lanes for b in lane.bars if b.kind == "short"]
 
 
 def window(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -92,58 +93,90 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo, now:
             "Below min staff", "gap", [place(g.start, g.end, label.format(g.staffed, g.min_staff), "gap") for g in gaps]
         )
     )
-    need = _need_lane(queue, snapshot, start, end, tz, place)
-    if need:
-        lanes.append(need)
+    lanes += _side_by_side_lanes(queue, snapshot, start, end, tz, now, place)
     return Timeline(queue, start, end, tz, lanes, _ticks(day, days, tz, place), now_x)
 
 
-def _need_lane(queue: CallQueue, snapshot, start: datetime, end: datetime, tz: ZoneInfo, place) -> Lane | None:
-    """Agents the forecast needs beside agents scheduled, per interval; short intervals red with their level.
-
-    None when the queue has no call history yet. Neighbouring intervals with the same figures share a bar.
-    """
-    minutes, weeks = settings.CALLROTA_FORECAST_INTERVAL, settings.CALLROTA_FORECAST_WEEKS
-    history = queue_history(queue, before=start, minutes=minutes, weeks=weeks)
-    if not history:
-        return None
-    starts = interval_starts(start, end, minutes)
-    expected = forecast(history, starts=starts, zone=tz, minutes=minutes, target=queue.target_service_level,
-                        answer_within=queue.answer_within, weeks=weeks)  # fmt: skip
-    step = timedelta(minutes=minutes)
-    runs: list[tuple[datetime, datetime, int, int, float]] = []
-    for e in expected:
-        accept = desired_state(snapshot, e.start).accept
-        scheduled = sum(1 for (q, _), on in accept.items() if on and q == queue.provider_id)
-        erlangs = traffic(e.arrivals * 60 / minutes, e.aht_seconds)
-        level = service_level(scheduled, erlangs, e.aht_seconds, queue.answer_within) if e.agents else 1.0
-        if runs and runs[-1][1] == e.start and runs[-1][2:4] == (e.agents, scheduled):
-            runs[-1] = (runs[-1][0], e.start + step, e.agents, scheduled, min(runs[-1][4], level))
-        else:
-            runs.append((e.start, e.start + step, e.agents, scheduled, level))
-    bars = [
-        place(
-            s,
-            t,
-            f"need {n}, scheduled {m}" + (f", service level {level:.0%}" if m < n else ""),
-            "short" if m < n else "need",
-        )  # fmt: skip
-        for s, t, n, m, level in runs
-        if n or m
+def _side_by_side_lanes(queue: CallQueue, snapshot, start: datetime, end: datetime, tz: ZoneInfo, now, place):
+    """Three lanes per interval: agents needed, agents scheduled (red where short, with the projected service
+    level in words), agents taking calls (up to now). None without call history; equal neighbours share a bar."""
+    intervals = queue_side_by_side(queue, start=start, end=end, now=now, tz=tz, snapshot=snapshot)
+    if intervals is None:
+        return []
+    target = f"{queue.target_service_level:.0%} in {queue.answer_within} s"
+    needed = [
+        place(s, e, f"need {i.needed} (forecast {i.forecast_need}, min staff {i.min_staff})", "need", str(i.needed))
+        for s, e, i in _runs(intervals, lambda i: (i.needed, i.forecast_need, i.min_staff))
+        if i.needed
     ]
-    return Lane(f"Need (forecast, {queue.target_service_level:.0%} in {queue.answer_within} s)", "need", bars)
+    scheduled = [
+        place(s, e, _scheduled_label(i, levels), "short" if i.short else "scheduled", _scheduled_text(i, levels))
+        for s, e, i, levels in _runs_with_levels(intervals)
+        if i.needed or i.scheduled
+    ]
+    taking = [
+        place(s, e, f"taking calls {i.taking_calls} of {i.needed} needed", "taking", str(i.taking_calls))
+        for s, e, i in _runs([i for i in intervals if i.taking_calls is not None], lambda i: (i.taking_calls, i.needed))
+        if i.taking_calls or i.needed
+    ]
+    return [
+        Lane(f"Needed ({target})", "need", needed),
+        Lane("Scheduled", "scheduled", scheduled),
+        Lane("Taking calls", "taking", taking),
+    ]
+
+
+def _runs(intervals: list[Interval], key: Callable[[Interval], tuple]) -> list[list]:
+    """(start, end, first interval) of each run of neighbouring intervals with the same key."""
+    runs: list[list] = []
+    for i in intervals:
+        if runs and runs[-1][1] == i.start and key(runs[-1][2]) == key(i):
+            runs[-1][1] = i.end
+        else:
+            runs.append([i.start, i.end, i])
+    return runs
+
+
+def _runs_with_levels(intervals: list[Interval]) -> list[tuple[datetime, datetime, Interval, list[float]]]:
+    """Runs of equal needed and scheduled counts, each with its intervals' projected service levels."""
+    runs = []
+    for s, e, first in _runs(intervals, lambda i: (i.needed, i.scheduled)):
+        levels = [i.service_level for i in intervals if s <= i.start < e and i.service_level is not None]
+        runs.append((s, e, first, levels))
+    return runs
+
+
+def _scheduled_label(i: Interval, levels: list[float]) -> str:
+    if not i.short:
+        return f"need {i.needed}, scheduled {i.scheduled}"
+    return f"need {i.needed}, scheduled {i.scheduled}, {_level_words(levels)}"
+
+
+def _level_words(levels: list[float]) -> str:
+    if not levels:
+        return "no calls expected"
+    low = min(levels)
+    return f"service level {low:.0%}" if max(levels) - low < 0.005 else f"service level down to {low:.0%}"
+
+
+def _scheduled_text(i: Interval, levels: list[float]) -> str:
+    if not i.short or not levels:
+        return str(i.scheduled)
+    return f"{i.scheduled} of {i.needed}, SL {min(levels):.0%}"
 
 
 def _placer(start: datetime, end: datetime, tz: ZoneInfo):
     total = (end - start).total_seconds()
 
-    def place(s: datetime, e: datetime, label: str, kind: str) -> Bar:
+    def place(s: datetime, e: datetime, label: str, kind: str, short_text: str = "") -> Bar:
         s, e = max(s, start), min(e, end)
         x = (s - start).total_seconds() / total * 100
         local = _span(s.astimezone(tz), e.astimezone(tz))
         width = (e - s).total_seconds() / total * 100
         fits = int(width * CHARS_PER_PERCENT)
-        text = label if len(label) <= fits else (label[: fits - 1] + "…" if fits > 3 else "")
+        text = next((t for t in (label, short_text) if t and len(t) <= fits), "")
+        if not text and fits > 3:
+            text = label[: fits - 1] + "…"
         return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round(width, 3), text)
 
     return place
