@@ -9,6 +9,7 @@ short when fewer agents are scheduled than needed.
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from .erlang import service_level, traffic
 from .forecast import Expected
@@ -111,3 +112,14 @@ def service_level_change(
         level = projected_level(after, i.arrivals, i.aht_seconds, minutes, answer_within)
         changes.append(LevelChange(i.start, i.end, i.scheduled, after, i.service_level, level))
     return changes
+
+
+def level_falls(changes: Iterable[LevelChange]) -> list[LevelChange]:
+    """The changes in which the projected service level falls by half a point or more."""
+    return [c for c in changes if c.before is not None and c.after is not None and c.before - c.after >= 0.005]
+
+
+def fall_in_words(queue_name: str, change: LevelChange, zone: ZoneInfo) -> str:
+    """ "Support's projected service level 12:00–12:30 falls from 84% to 61%", in `zone`."""
+    span = f"{change.start.astimezone(zone):%H:%M}–{change.end.astimezone(zone):%H:%M}"
+    return f"{queue_name}'s projected service level {span} falls from {change.before:.0%} to {change.after:.0%}"
