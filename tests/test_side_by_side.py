@@ -13,7 +13,7 @@ from django.utils import timezone
 from integrations.ringcentral.call_history import queue_calls
 from queues.models import Agent, AuditEntry, AuditField, CallQueue, QueueMembership
 from scheduler.forecast.erlang import service_level, traffic
-from scheduler.forecast.forecast import Expected, staff
+from scheduler.forecast.forecast import Expected, Past, forecast, staff
 from scheduler.forecast.side_by_side import (
     LevelChange,
     fall_in_words,
@@ -200,3 +200,14 @@ def test_setup_demo_stores_the_call_history_the_demo_emulator_serves(db):
     stored = CallVolume.objects.filter(queue=support, minutes=30)
     assert sum(stored.values_list("arrivals", flat=True)) == len(served) > 1000
     assert CallVolume.objects.values("queue").distinct().count() == 4  # every demo queue has shifts
+
+
+def test_a_start_weeks_ahead_rests_on_the_known_weeks_not_on_silence():
+    history = [Past((datetime(2026, 11, 30, 9, tzinfo=NY) - timedelta(weeks=w)).astimezone(UTC), 20, 20, 3600)
+               for w in range(1, 7)]  # fmt: skip
+    three_weeks_ahead = (datetime(2026, 11, 30, 9, tzinfo=NY) + timedelta(weeks=2)).astimezone(UTC)
+    options = {"starts": [three_weeks_ahead], "zone": NY, "minutes": 30, "target": 0.8, "answer_within": 20}
+    (known,) = forecast(history, **options, known_until=MONDAY_0900)
+    assert known.arrivals == pytest.approx(20)
+    (silent,) = forecast(history, **options)  # without it, the two unread weeks count as no calls
+    assert silent.arrivals < 20

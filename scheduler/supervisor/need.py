@@ -8,6 +8,7 @@ history: each applied write's old value, walked back from the stored values. Cha
 at the phone and never written back by Callrota are not in it.
 """
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from queues.models import AuditEntry, CallQueue, QueueMembership, queue_calls_re
 from scheduler.forecast.forecast import forecast, interval_start, interval_starts
 from scheduler.forecast.queue_history import queue_history
 from scheduler.forecast.side_by_side import Interval, LevelChange, service_level_change, side_by_side
-from scheduler.planning import Snapshot, desired_state
+from scheduler.planning import DesiredState, Snapshot, boundaries, desired_state
 from scheduler.selectors import schedule_snapshot
 
 from .coverage import staffed_hours
@@ -30,17 +31,30 @@ ACCEPT_FIELDS = ("queue_calls", "acceptCurrentQueueCalls", "acceptCalls")  # the
 DND_FIELDS = ("dnd", "dndStatus")
 
 
-def scheduled_counts(snapshot: Snapshot, queue_id: str, starts: Iterable[datetime]) -> dict[datetime, int]:
-    """Per interval start, the agents the plan has taking the queue's calls (accepting, and DnD letting them in)."""
+def scheduled_counts(snapshot: Snapshot, queue_id: str, starts: list[datetime]) -> dict[datetime, int]:
+    """Per interval start, the agents the plan has taking the queue's calls (accepting, and DnD letting them in).
+
+    The plan changes only at its boundaries, so it is asked once per boundary, not once per interval.
+    """
+    if not starts:
+        return {}
+    changes = sorted({starts[0], *(b.at for b in boundaries(snapshot, starts[0], starts[-1] + timedelta(seconds=1)))})
+    counts_at: dict[datetime, int] = {}
     counts = {}
     for at in starts:
-        state = desired_state(snapshot, at)
-        counts[at] = sum(
-            1
-            for (q, agent_id), accept in state.accept.items()
-            if accept and q == queue_id and queue_calls_reach(state.dnd.get(agent_id)) is not False
-        )
+        since = changes[bisect_right(changes, at) - 1]
+        if since not in counts_at:
+            counts_at[since] = _planned(desired_state(snapshot, since), queue_id)
+        counts[at] = counts_at[since]
     return counts
+
+
+def _planned(state: DesiredState, queue_id: str) -> int:
+    return sum(
+        1
+        for (q, agent_id), accept in state.accept.items()
+        if accept and q == queue_id and queue_calls_reach(state.dnd.get(agent_id)) is not False
+    )
 
 
 def taking_calls_counts(
@@ -104,7 +118,8 @@ def queue_side_by_side(
     snapshot = snapshot or schedule_snapshot(start=first, end=end)
     starts = interval_starts(first, end, minutes)
     expected = forecast(history, starts=starts, zone=tz or forecast_zone(queue, snapshot), minutes=minutes,
-                        target=queue.target_service_level, answer_within=queue.answer_within, weeks=weeks)  # fmt: skip
+                        target=queue.target_service_level, answer_within=queue.answer_within, weeks=weeks,
+                        known_until=first)  # fmt: skip
     hours = staffed_hours(queue)
     return side_by_side(
         expected,

@@ -110,7 +110,7 @@ def _side_by_side_lanes(queue: CallQueue, snapshot, start: datetime, end: dateti
         if i.needed
     ]
     scheduled = [
-        place(s, e, _scheduled_label(i, levels), "short" if i.short else "scheduled", _scheduled_text(i, levels))
+        place(s, e, _scheduled_label(i, levels), "short" if i.short else "scheduled", *_scheduled_texts(i, levels))
         for s, e, i, levels in _runs_with_levels(intervals)
         if i.needed or i.scheduled
     ]
@@ -159,23 +159,25 @@ def _level_words(levels: list[float]) -> str:
     return f"service level {low:.0%}" if max(levels) - low < 0.005 else f"service level down to {low:.0%}"
 
 
-def _scheduled_text(i: Interval, levels: list[float]) -> str:
+def _scheduled_texts(i: Interval, levels: list[float]) -> tuple[str, ...]:
+    """What a bar may show, longest first: a narrow red bar still shows its level."""
     if not i.short or not levels:
-        return str(i.scheduled)
-    return f"{i.scheduled} of {i.needed}, SL {min(levels):.0%}"
+        return (str(i.scheduled),)
+    low = f"{min(levels):.0%}"
+    return f"{i.scheduled} of {i.needed}, SL {low}", f"SL {low}", low
 
 
 def _placer(start: datetime, end: datetime, tz: ZoneInfo):
     total = (end - start).total_seconds()
 
-    def place(s: datetime, e: datetime, label: str, kind: str, short_text: str = "") -> Bar:
+    def place(s: datetime, e: datetime, label: str, kind: str, *shorter: str) -> Bar:
         s, e = max(s, start), min(e, end)
         x = (s - start).total_seconds() / total * 100
         local = _span(s.astimezone(tz), e.astimezone(tz))
         width = (e - s).total_seconds() / total * 100
         fits = int(width * CHARS_PER_PERCENT)
-        text = next((t for t in (label, short_text) if t and len(t) <= fits), "")
-        if not text and fits > 3:
+        text = next((t for t in (label, *shorter) if len(t) <= fits), "")
+        if not text and not shorter and fits > 3:
             text = label[: fits - 1] + "…"
         return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round(width, 3), text)
 
