@@ -23,7 +23,7 @@ from scheduler.forecast.side_by_side import (
 )
 from scheduler.models import CallVolume
 from scheduler.receptionist.selectors import projected_if_stopped
-from scheduler.supervisor.need import projected_service_level_change, taking_calls_counts
+from scheduler.supervisor.need import need_shortfalls, projected_service_level_change, taking_calls_counts
 from tests.test_receptionist_views import emulator, james, rc, tuesday_morning  # noqa: F401 - fixtures
 
 NY = ZoneInfo("America/New_York")
@@ -211,3 +211,15 @@ def test_a_start_weeks_ahead_rests_on_the_known_weeks_not_on_silence():
     assert known.arrivals == pytest.approx(20)
     (silent,) = forecast(history, **options)  # without it, the two unread weeks count as no calls
     assert silent.arrivals < 20
+
+
+def test_short_neighbours_with_the_same_figures_are_one_shortfall_at_their_lowest_level():
+    starts = [MONDAY_0900 + timedelta(minutes=30 * n) for n in range(4)]
+    rows = lay_out([expected(starts[0], 40), expected(starts[1], 45), expected(starts[2], 1), expected(starts[3], 40)],
+                   scheduled=dict.fromkeys(starts, 5))  # fmt: skip
+    found = need_shortfalls(SUPPORT, rows)
+    assert [(s.start, s.end, s.needed) for s in found] == [
+        (starts[0], starts[2], 7),  # 40 and 45 calls both need 7: one run, at the busier one's level
+        (starts[3], starts[3] + timedelta(minutes=30), 7),  # the quiet interval between is not short
+    ]
+    assert found[0].service_level == rows[1].service_level < rows[0].service_level

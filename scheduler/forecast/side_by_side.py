@@ -114,6 +114,22 @@ def service_level_change(
     return changes
 
 
+def runs(intervals: Iterable[Interval], key: Callable[[Interval], object]) -> list[list[Interval]]:
+    """Neighbouring intervals with the same key, each run in order (a gap between intervals ends a run)."""
+    found: list[list[Interval]] = []
+    for i in intervals:
+        if found and found[-1][-1].end == i.start and key(found[-1][-1]) == key(i):
+            found[-1].append(i)
+        else:
+            found.append([i])
+    return found
+
+
+def lowest_level(run: Iterable[Interval]) -> float | None:
+    """The lowest projected service level of the intervals that expect calls; None when none does."""
+    return min((i.service_level for i in run if i.service_level is not None), default=None)
+
+
 def level_falls(changes: Iterable[LevelChange]) -> list[LevelChange]:
     """The changes in which the projected service level falls by half a point or more."""
     return [c for c in changes if c.before is not None and c.after is not None and c.before - c.after >= 0.005]

@@ -21,7 +21,14 @@ from django.db.models import Q
 from queues.models import AuditEntry, CallQueue, QueueMembership, queue_calls_reach
 from scheduler.forecast.forecast import forecast, interval_start, interval_starts
 from scheduler.forecast.queue_history import queue_history
-from scheduler.forecast.side_by_side import Interval, LevelChange, service_level_change, side_by_side
+from scheduler.forecast.side_by_side import (
+    Interval,
+    LevelChange,
+    lowest_level,
+    runs,
+    service_level_change,
+    side_by_side,
+)
 from scheduler.planning import DesiredState, Snapshot, boundaries, desired_state
 from scheduler.selectors import schedule_snapshot
 
@@ -177,18 +184,20 @@ class NeedShortfall:
 
 def need_shortfalls(queue_id: str, intervals: Iterable[Interval]) -> list[NeedShortfall]:
     """The short intervals, neighbours with the same figures merged into one run."""
-    runs: list[NeedShortfall] = []
-    for i in intervals:
-        if not i.short:
-            continue
-        last = runs[-1] if runs else None
-        same = (i.scheduled, i.needed, i.forecast_need, i.min_staff)
-        if last and last.end == i.start and (last.staffed, last.needed, last.forecast_need, last.min_staff) == same:
-            levels = [v for v in (last.service_level, i.service_level) if v is not None]
-            runs[-1] = NeedShortfall(queue_id, last.start, i.end, *same, min(levels) if levels else None)
-        else:
-            runs.append(NeedShortfall(queue_id, i.start, i.end, *same, i.service_level))
-    return runs
+    short = [i for i in intervals if i.short]
+    return [
+        NeedShortfall(
+            queue_id,
+            run[0].start,
+            run[-1].end,
+            run[0].scheduled,
+            run[0].needed,
+            run[0].forecast_need,
+            run[0].min_staff,
+            lowest_level(run),
+        )  # fmt: skip
+        for run in runs(short, lambda i: (i.scheduled, i.needed, i.forecast_need, i.min_staff))
+    ]
 
 
 def need_report(*, start: datetime, end: datetime) -> list[tuple[NeedShortfall, str]]:

@@ -5,13 +5,12 @@ Positions are fractions of the window in real time, so a DST day shows 23 or 25 
 the bars stay true to the instants; labels are in the viewer's zone. The template draws SVG.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from queues.models import Agent, CallQueue
-from scheduler.forecast.side_by_side import Interval
+from scheduler.forecast.side_by_side import Interval, lowest_level, runs
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
@@ -99,25 +98,40 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo, now:
 
 def _side_by_side_lanes(queue: CallQueue, snapshot, start: datetime, end: datetime, tz: ZoneInfo, now, place):
     """Three lanes per interval: agents needed, agents scheduled (red where short, with the projected service
-    level in words), agents taking calls (up to now). None without call history; equal neighbours share a bar."""
+    level in words), agents taking calls (up to now). No lanes without call history; equal neighbours share a bar."""
     intervals = queue_side_by_side(queue, start=start, end=end, now=now, tz=tz, snapshot=snapshot)
     if intervals is None:
         return []
     target = f"{queue.target_service_level:.0%} in {queue.answer_within} s"
     needed = [
-        place(s, e, f"need {i.needed} (forecast {i.forecast_need}, min staff {i.min_staff})", "need", str(i.needed))
-        for s, e, i in _runs(intervals, lambda i: (i.needed, i.forecast_need, i.min_staff))
-        if i.needed
+        place(
+            r[0].start,
+            r[-1].end,
+            f"need {i.needed} (forecast {i.forecast_need}, min staff {i.min_staff})",
+            "need",
+            str(i.needed),
+        )  # fmt: skip
+        for r in runs(intervals, lambda i: (i.needed, i.forecast_need, i.min_staff))
+        if (i := r[0]).needed
     ]
     scheduled = [
-        place(s, e, _scheduled_label(i, levels), "short" if i.short else "scheduled", *_scheduled_texts(i, levels))
-        for s, e, i, levels in _runs_with_levels(intervals)
-        if i.needed or i.scheduled
+        place(
+            r[0].start,
+            r[-1].end,
+            _scheduled_label(r),
+            "short" if i.short else "scheduled",
+            *_scheduled_texts(i, lowest_level(r)),
+        )  # fmt: skip
+        for r in runs(intervals, lambda i: (i.needed, i.scheduled))
+        if (i := r[0]).needed or i.scheduled
     ]
+    seen = [i for i in intervals if i.taking_calls is not None]
     taking = [
-        place(s, e, f"taking calls {i.taking_calls} of {i.needed} needed", "taking", str(i.taking_calls))
-        for s, e, i in _runs([i for i in intervals if i.taking_calls is not None], lambda i: (i.taking_calls, i.needed))
-        if i.taking_calls or i.needed
+        place(
+            r[0].start, r[-1].end, f"taking calls {i.taking_calls} of {i.needed} needed", "taking", str(i.taking_calls)
+        )  # fmt: skip
+        for r in runs(seen, lambda i: (i.taking_calls, i.needed))
+        if (i := r[0]).taking_calls or i.needed
     ]
     return [
         Lane(f"Needed ({target})", "need", needed),
@@ -126,45 +140,21 @@ def _side_by_side_lanes(queue: CallQueue, snapshot, start: datetime, end: dateti
     ]
 
 
-def _runs(intervals: list[Interval], key: Callable[[Interval], tuple]) -> list[list]:
-    """(start, end, first interval) of each run of neighbouring intervals with the same key."""
-    runs: list[list] = []
-    for i in intervals:
-        if runs and runs[-1][1] == i.start and key(runs[-1][2]) == key(i):
-            runs[-1][1] = i.end
-        else:
-            runs.append([i.start, i.end, i])
-    return runs
-
-
-def _runs_with_levels(intervals: list[Interval]) -> list[tuple[datetime, datetime, Interval, list[float]]]:
-    """Runs of equal needed and scheduled counts, each with its intervals' projected service levels."""
-    runs = []
-    for s, e, first in _runs(intervals, lambda i: (i.needed, i.scheduled)):
-        levels = [i.service_level for i in intervals if s <= i.start < e and i.service_level is not None]
-        runs.append((s, e, first, levels))
-    return runs
-
-
-def _scheduled_label(i: Interval, levels: list[float]) -> str:
+def _scheduled_label(run: list[Interval]) -> str:
+    i, low = run[0], lowest_level(run)
     if not i.short:
         return f"need {i.needed}, scheduled {i.scheduled}"
-    return f"need {i.needed}, scheduled {i.scheduled}, {_level_words(levels)}"
+    if low is None:
+        return f"need {i.needed}, scheduled {i.scheduled}, no calls expected"
+    same = all(abs((j.service_level or 0) - low) < 0.005 for j in run if j.service_level is not None)
+    return f"need {i.needed}, scheduled {i.scheduled}, service level {'' if same else 'down to '}{low:.0%}"
 
 
-def _level_words(levels: list[float]) -> str:
-    if not levels:
-        return "no calls expected"
-    low = min(levels)
-    return f"service level {low:.0%}" if max(levels) - low < 0.005 else f"service level down to {low:.0%}"
-
-
-def _scheduled_texts(i: Interval, levels: list[float]) -> tuple[str, ...]:
+def _scheduled_texts(i: Interval, low: float | None) -> tuple[str, ...]:
     """What a bar may show, longest first: a narrow red bar still shows its level."""
-    if not i.short or not levels:
+    if not i.short or low is None:
         return (str(i.scheduled),)
-    low = f"{min(levels):.0%}"
-    return f"{i.scheduled} of {i.needed}, SL {low}", f"SL {low}", low
+    return f"{i.scheduled} of {i.needed}, SL {low:.0%}", f"SL {low:.0%}", f"{low:.0%}"
 
 
 def _placer(start: datetime, end: datetime, tz: ZoneInfo):
