@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
 from queues.models import Agent, CallQueue, Override, QueueMembership, queue_calls_reach
 from scheduler.forecast.side_by_side import fall_in_words, level_falls
+from scheduler.models import CallVolume
 from scheduler.selectors import agent_plan
 from scheduler.supervisor.coverage import staffed_hours
 from scheduler.supervisor.need import projected_service_level_change
@@ -91,6 +93,7 @@ def my_queues(
     timeout = LIVE_TIMEOUT if timeout is None else timeout
     live_queues, live_dnd, problem = live_state(agent, [m.queue.provider_id for m in memberships], provider, timeout)
     others_taking = others_taking_calls(agent, [m.queue for m in memberships])
+    forecast_for = with_call_history([m.queue for m in memberships])
     rows = []
     for m in memberships:
         queue_id = m.queue.provider_id
@@ -110,7 +113,7 @@ def my_queues(
                 overrides.get(queue_id),
                 short_if_stopped(m.queue, others_taking.get(m.queue_id, 0), at=at) if taking.value else "",
                 projected_if_stopped(m.queue, at=at, until=until, zone=plan.zone)
-                if taking.value and plan.value(at, queue_id)
+                if taking.value and plan.value(at, queue_id) and m.queue_id in forecast_for
                 else [],
             )
         )
@@ -135,6 +138,12 @@ def short_if_stopped(queue: CallQueue, others: int, *, at: datetime) -> str:
         return ""
     people = "nobody is" if others == 0 else f"{others} other{' is' if others == 1 else 's are'}"
     return f"{queue.name} needs {queue.min_staff} taking its calls now; without you {people}, below its min staff."
+
+
+def with_call_history(queues: list[CallQueue]) -> set[int]:
+    """The pks of those queues that have call history to forecast from (one query)."""
+    minutes = settings.CALLROTA_FORECAST_INTERVAL
+    return set(CallVolume.objects.filter(queue__in=queues, minutes=minutes).values_list("queue", flat=True).distinct())
 
 
 def projected_if_stopped(queue: CallQueue, *, at: datetime, until: datetime | None, zone: ZoneInfo) -> list[str]:
