@@ -50,8 +50,13 @@ def forecast(
     answer_within: float,
     weeks: int = 6,
     decay: float = 0.7,
+    known_until: datetime | None = None,
 ) -> list[Expected]:
-    """Each start's expected calls and the agents that meet `target` within `answer_within` seconds."""
+    """Each start's expected calls and the agents that meet `target` within `answer_within` seconds.
+
+    With `known_until` (where the history read ends), a week at or after it is unknown, not silent:
+    left out, so the forecast of a start weeks ahead rests on the weeks before it.
+    """
     by_start = {p.start: p for p in history}
     first = min(by_start, default=None)
     result = []
@@ -62,6 +67,8 @@ def forecast(
             past = interval_start((local - timedelta(weeks=week)).astimezone(UTC), minutes)  # wall-clock weeks
             if first is None or past < first:
                 break
+            if known_until is not None and past >= known_until:
+                continue
             weight = decay ** (week - 1)
             seen = by_start.get(past)
             weight_sum += weight

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from integrations.base import ProviderError
+from integrations.ringcentral.call_history import queue_calls
 from integrations.ringcentral.schema import CallLogRecord
 from queues.models import CallQueue
 from scheduler.models import CallVolume
@@ -90,6 +91,22 @@ def store(queue: CallQueue, counts: dict[datetime, Counts], minutes: int) -> Non
         ],
         batch_size=500,
     )
+
+
+def seed_demo_call_volume(*, now: datetime, weeks: int, minutes: int | None = None) -> int:
+    """Store the emulator's generated history of every queue with shifts, as the nightly read would; return calls.
+
+    The demo's emulator generates the same calls from the same seed and hour (`run_emulator --history-weeks`),
+    so the first view of the demo already has a forecast and the nightly read goes on from there.
+    """
+    minutes = minutes or settings.CALLROTA_FORECAST_INTERVAL
+    end = now.replace(minute=0, second=0, microsecond=0)  # the emulator's end: the hour it starts in
+    total = 0
+    for queue in CallQueue.objects.filter(shifts__isnull=False).distinct():
+        records = [CallLogRecord.from_api(r) for r in queue_calls([queue.provider_id], end=end, weeks=weeks)]
+        store(queue, per_interval(records, minutes), minutes)
+        total += len(records)
+    return total
 
 
 def _iso(at: datetime) -> str:

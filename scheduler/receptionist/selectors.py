@@ -4,23 +4,28 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
 from queues.models import Agent, CallQueue, Override, QueueMembership, queue_calls_reach
+from scheduler.forecast.side_by_side import fall_in_words, level_falls
+from scheduler.models import CallVolume
 from scheduler.selectors import agent_plan
 from scheduler.supervisor.coverage import staffed_hours
+from scheduler.supervisor.need import projected_service_level_change
 
 log = logging.getLogger(__name__)
 
 LIVE_TIMEOUT = 1.5  # seconds the page waits for RingCentral before showing the last known state
 LOOKAHEAD = timedelta(days=7)  # how far "until when" looks for the schedule's next change
+PROJECTION = timedelta(hours=4)  # the longest hold she can choose: how far the service level projection looks
 # Live reads run here so a slow provider costs the page LIVE_TIMEOUT, not the client's own 30 s and retries.
 _live_reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-read")
 
@@ -45,6 +50,8 @@ class Row:
     why_until: str
     override: Override | None
     short_if_stopped: str = ""  # in words, when her stopping would leave the open queue below min staff
+    # In words, each interval whose projected service level falls if she stops (she is scheduled in the queue).
+    projected_if_stopped: list[str] = field(default_factory=list)
 
     @property
     def editable(self) -> bool:
@@ -61,6 +68,11 @@ class MyQueues:
     dnd_scheduled: str | None
     dnd_override: Override | None
     live_problem: str = ""  # why the page shows last known state instead of live state
+
+    @property
+    def projected_if_away(self) -> list[str]:
+        """Stepping away stops every queue she takes: each one's falls in projected service level."""
+        return [line for row in self.rows for line in row.projected_if_stopped]
 
     @property
     def stepped_away(self) -> bool:
@@ -81,6 +93,7 @@ def my_queues(
     timeout = LIVE_TIMEOUT if timeout is None else timeout
     live_queues, live_dnd, problem = live_state(agent, [m.queue.provider_id for m in memberships], provider, timeout)
     others_taking = others_taking_calls(agent, [m.queue for m in memberships])
+    forecast_for = with_call_history([m.queue for m in memberships])
     rows = []
     for m in memberships:
         queue_id = m.queue.provider_id
@@ -99,6 +112,9 @@ def my_queues(
                 plan.transitions.get(until, "") if until else "",
                 overrides.get(queue_id),
                 short_if_stopped(m.queue, others_taking.get(m.queue_id, 0), at=at) if taking.value else "",
+                projected_if_stopped(m.queue, at=at, until=until, zone=plan.zone)
+                if taking.value and plan.value(at, queue_id) and m.queue_id in forecast_for
+                else [],
             )
         )
     dnd = Reading(live_dnd, True, at) if live_dnd else Reading(agent.dnd_status or None, False, agent.dnd_observed_at)
@@ -122,6 +138,20 @@ def short_if_stopped(queue: CallQueue, others: int, *, at: datetime) -> str:
         return ""
     people = "nobody is" if others == 0 else f"{others} other{' is' if others == 1 else 's are'}"
     return f"{queue.name} needs {queue.min_staff} taking its calls now; without you {people}, below its min staff."
+
+
+def with_call_history(queues: list[CallQueue]) -> set[int]:
+    """The pks of those queues that have call history to forecast from (one query)."""
+    minutes = settings.CALLROTA_FORECAST_INTERVAL
+    return set(CallVolume.objects.filter(queue__in=queues, minutes=minutes).values_list("queue", flat=True).distinct())
+
+
+def projected_if_stopped(queue: CallQueue, *, at: datetime, until: datetime | None, zone: ZoneInfo) -> list[str]:
+    """In words, the queue's intervals from `at` to her next scheduled change (at most PROJECTION) whose projected
+    service level falls with one scheduled agent fewer; none without call history."""
+    end = min(until or at + PROJECTION, at + PROJECTION)
+    changes = projected_service_level_change(queue=queue, start=at, end=end, scheduled_delta=-1)
+    return [fall_in_words(queue.name, c, zone) for c in level_falls(changes)]
 
 
 def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):

@@ -1,5 +1,5 @@
 """A queue's day or week as bars: its shifts with their agents, those agents' time off, gaps below min_staff,
-and, once there is call history, the agents the forecast needs beside the agents scheduled.
+and, once there is call history, three lanes side by side: agents needed, scheduled and taking calls.
 
 Positions are fractions of the window in real time, so a DST day shows 23 or 25 hours and
 the bars stay true to the instants; labels are in the viewer's zone. The template draws SVG.
@@ -9,17 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
 from queues.models import Agent, CallQueue
-from scheduler.forecast.erlang import service_level, traffic
-from scheduler.forecast.forecast import forecast, interval_starts
-from scheduler.forecast.queue_history import queue_history
-from scheduler.planning import desired_state
+from scheduler.forecast.side_by_side import Interval, lowest_level, runs
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
 from .coverage import staffed_hours, understaffed
+from .need import queue_side_by_side
 
 CHARS_PER_PERCENT = 1.4  # the SVG is 1000 units wide for the window, about 7 units a character
 
@@ -29,7 +25,7 @@ class Bar:
     start: datetime
     end: datetime
     label: str
-    kind: str  # "shift", "time-off", "gap", or the forecast's "need" (met) and "short"
+    kind: str  # "shift", "time-off", "gap"; side by side: "need", "scheduled" (meets need), "short", "taking"
     x: float  # percent of the window's width
     width: float
     text: str = ""  # what fits on the bar itself (the agents, for a shift)
@@ -55,6 +51,10 @@ class Timeline:
     @property
     def gaps(self) -> list[Bar]:
         return [b for lane in self.lanes for b in lane.bars if b.kind == "gap"]
+
+    @property
+    def short_of_need(self) -> list[Bar]:
+        return [b for lane in self.lanes for b in lane.bars if b.kind == "short"]
 
 
 def window(day: date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -92,58 +92,83 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo, now:
             "Below min staff", "gap", [place(g.start, g.end, label.format(g.staffed, g.min_staff), "gap") for g in gaps]
         )
     )
-    need = _need_lane(queue, snapshot, start, end, tz, place)
-    if need:
-        lanes.append(need)
+    lanes += _side_by_side_lanes(queue, snapshot, start, end, tz, now, place)
     return Timeline(queue, start, end, tz, lanes, _ticks(day, days, tz, place), now_x)
 
 
-def _need_lane(queue: CallQueue, snapshot, start: datetime, end: datetime, tz: ZoneInfo, place) -> Lane | None:
-    """Agents the forecast needs beside agents scheduled, per interval; short intervals red with their level.
-
-    None when the queue has no call history yet. Neighbouring intervals with the same figures share a bar.
-    """
-    minutes, weeks = settings.CALLROTA_FORECAST_INTERVAL, settings.CALLROTA_FORECAST_WEEKS
-    history = queue_history(queue, before=start, minutes=minutes, weeks=weeks)
-    if not history:
-        return None
-    starts = interval_starts(start, end, minutes)
-    expected = forecast(history, starts=starts, zone=tz, minutes=minutes, target=queue.target_service_level,
-                        answer_within=queue.answer_within, weeks=weeks)  # fmt: skip
-    step = timedelta(minutes=minutes)
-    runs: list[tuple[datetime, datetime, int, int, float]] = []
-    for e in expected:
-        accept = desired_state(snapshot, e.start).accept
-        scheduled = sum(1 for (q, _), on in accept.items() if on and q == queue.provider_id)
-        erlangs = traffic(e.arrivals * 60 / minutes, e.aht_seconds)
-        level = service_level(scheduled, erlangs, e.aht_seconds, queue.answer_within) if e.agents else 1.0
-        if runs and runs[-1][1] == e.start and runs[-1][2:4] == (e.agents, scheduled):
-            runs[-1] = (runs[-1][0], e.start + step, e.agents, scheduled, min(runs[-1][4], level))
-        else:
-            runs.append((e.start, e.start + step, e.agents, scheduled, level))
-    bars = [
+def _side_by_side_lanes(queue: CallQueue, snapshot, start: datetime, end: datetime, tz: ZoneInfo, now, place):
+    """Three lanes per interval: agents needed, agents scheduled (red where short, with the projected service
+    level in words), agents taking calls (up to now). No lanes without call history; equal neighbours share a bar."""
+    intervals = queue_side_by_side(queue, start=start, end=end, now=now, tz=tz, snapshot=snapshot)
+    if intervals is None:
+        return []
+    target = f"{queue.target_service_level:.0%} in {queue.answer_within} s"
+    needed = [
         place(
-            s,
-            t,
-            f"need {n}, scheduled {m}" + (f", service level {level:.0%}" if m < n else ""),
-            "short" if m < n else "need",
+            r[0].start,
+            r[-1].end,
+            f"need {i.needed} (forecast {i.forecast_need}, min staff {i.min_staff})",
+            "need",
+            str(i.needed),
         )  # fmt: skip
-        for s, t, n, m, level in runs
-        if n or m
+        for r in runs(intervals, lambda i: (i.needed, i.forecast_need, i.min_staff))
+        if (i := r[0]).needed
     ]
-    return Lane(f"Need (forecast, {queue.target_service_level:.0%} in {queue.answer_within} s)", "need", bars)
+    scheduled = [
+        place(
+            r[0].start,
+            r[-1].end,
+            _scheduled_label(r),
+            "short" if i.short else "scheduled",
+            *_scheduled_texts(i, lowest_level(r)),
+        )  # fmt: skip
+        for r in runs(intervals, lambda i: (i.needed, i.scheduled))
+        if (i := r[0]).needed or i.scheduled
+    ]
+    seen = [i for i in intervals if i.taking_calls is not None]
+    taking = [
+        place(
+            r[0].start, r[-1].end, f"taking calls {i.taking_calls} of {i.needed} needed", "taking", str(i.taking_calls)
+        )  # fmt: skip
+        for r in runs(seen, lambda i: (i.taking_calls, i.needed))
+        if (i := r[0]).taking_calls or i.needed
+    ]
+    return [
+        Lane(f"Needed ({target})", "need", needed),
+        Lane("Scheduled", "scheduled", scheduled),
+        Lane("Taking calls", "taking", taking),
+    ]
+
+
+def _scheduled_label(run: list[Interval]) -> str:
+    i, low = run[0], lowest_level(run)
+    if not i.short:
+        return f"need {i.needed}, scheduled {i.scheduled}"
+    if low is None:
+        return f"need {i.needed}, scheduled {i.scheduled}, no calls expected"
+    same = all(abs((j.service_level or 0) - low) < 0.005 for j in run if j.service_level is not None)
+    return f"need {i.needed}, scheduled {i.scheduled}, service level {'' if same else 'down to '}{low:.0%}"
+
+
+def _scheduled_texts(i: Interval, low: float | None) -> tuple[str, ...]:
+    """What a bar may show, longest first: a narrow red bar still shows its level."""
+    if not i.short or low is None:
+        return (str(i.scheduled),)
+    return f"{i.scheduled} of {i.needed}, SL {low:.0%}", f"SL {low:.0%}", f"{low:.0%}"
 
 
 def _placer(start: datetime, end: datetime, tz: ZoneInfo):
     total = (end - start).total_seconds()
 
-    def place(s: datetime, e: datetime, label: str, kind: str) -> Bar:
+    def place(s: datetime, e: datetime, label: str, kind: str, *shorter: str) -> Bar:
         s, e = max(s, start), min(e, end)
         x = (s - start).total_seconds() / total * 100
         local = _span(s.astimezone(tz), e.astimezone(tz))
         width = (e - s).total_seconds() / total * 100
         fits = int(width * CHARS_PER_PERCENT)
-        text = label if len(label) <= fits else (label[: fits - 1] + "…" if fits > 3 else "")
+        text = next((t for t in (label, *shorter) if len(t) <= fits), "")
+        if not text and not shorter and fits > 3:
+            text = label[: fits - 1] + "…"
         return Bar(s, e, f"{label} ({local})", kind, round(x, 3), round(width, 3), text)
 
     return place

@@ -33,6 +33,7 @@ from scheduler.selectors import schedule_snapshot, schedule_zones
 
 from .board import board_alert, now_board
 from .coverage import coverage_report
+from .need import need_report
 from .params import date_param, int_param
 from .preview import preview
 from .timeline import queue_timeline, window
@@ -104,8 +105,9 @@ def coverage(request, model_admin):
     days = int_param(request, "days", default=7, low=1, high=62)
     start, end = window(day, days, tz)
     found = coverage_report(start=start, end=end)
+    short_of_need = need_report(start=start, end=end)
     return _page(request, model_admin, "coverage.html", "Coverage", tz=tz, found=found, day=day, days=days,
-                 start=start, end=end)  # fmt: skip
+                 start=start, end=end, short_of_need=short_of_need)  # fmt: skip
 
 
 def plan_preview(request, model_admin):
