@@ -38,17 +38,10 @@ from queues.models import ActualChange, AuditField, CallQueue, queue_calls_reach
 from scheduler.planning import Snapshot, boundaries, desired_state
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
-from scheduler.supervisor.coverage import staffed_hours
+from scheduler.supervisor.opening import Interval, open_hours
 
-Interval = tuple[datetime, datetime]
 Steps = list[tuple[datetime, object]]  # sorted (since, value): each value holds until the next one
 Pair = tuple[str, str]  # (queue id, agent id)
-
-
-def open_hours(queue: CallQueue, start: datetime, end: datetime) -> list[Interval]:
-    """The intervals of [start, end) in which the queue is open: the one place compliance learns its hours."""
-    hours = staffed_hours(queue)
-    return [(start, end)] if hours is None else hours.intervals(start, end)
 
 
 def day_window(day: date, tz: ZoneInfo) -> Interval:
@@ -250,3 +243,11 @@ def audit_link(deviation: Deviation, queue_pk: int | None, agent_pk: int | None)
     if deviation.cause == "queue switch":
         query["queue"] = queue_pk
     return f"{reverse('admin:queues_auditentry_changelist')}?{urlencode(query)}"
+
+
+def compliance_today(*, at: datetime, tz: ZoneInfo) -> dict[str, float | None]:
+    """Queue provider id -> plan compliance of local today in `tz`, up to `at` (for the now board)."""
+    today = at.astimezone(tz).date()
+    return {
+        row.queue.provider_id: row.tally.percent for row in compliance_report(first=today, last=today, tz=tz, now=at)
+    }
