@@ -8,11 +8,29 @@ import pytest
 from django.core.management import call_command
 
 from queues.heard import dnd_heard, queue_presence_heard
-from queues.models import ActualChange, ActualSource, Agent, AuditField, CallQueue, QueueMembership
-from scheduler.models import Shift
+from queues.models import (
+    ActualChange,
+    ActualSource,
+    Agent,
+    AppendOnlyError,
+    AuditField,
+    CallQueue,
+    Override,
+    QueueMembership,
+)
+from scheduler.models import Shift, TimeOff
+from scheduler.planning import boundaries, desired_state
 from scheduler.reconcile.diff import Memory, Target
 from scheduler.reconcile.memory import Directory
-from scheduler.reports.compliance import Tally, compliance_report, compliance_table, day_window, member_tally
+from scheduler.reports.compliance import (
+    Tally,
+    compliance_report,
+    compliance_table,
+    day_window,
+    member_tally,
+    plan_steps,
+)
+from scheduler.selectors import schedule_snapshot
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PAIR = ("q1", "a1")
@@ -132,8 +150,6 @@ def test_a_run_logs_what_it_read_and_wrote_only_when_it_changed(member):
 
 def test_the_log_is_append_only(member):
     queue_presence_heard("ringcentral", "q1", {"a1": True})
-    from queues.models import AppendOnlyError
-
     with pytest.raises(AppendOnlyError):
         ActualChange.objects.update(value="false")
     row = ActualChange.objects.get()
@@ -189,3 +205,48 @@ def test_the_command_prints_json(shift, capsys):
     ]
     assert set(out["rows"][0]) >= {"scheduled_minutes", "matched_minutes", "unknown_minutes", "deviations"}
     assert out["rows"][0]["deviations"][0]["cause"] == "queue switch"
+
+
+def test_planning_agent_by_agent_gives_the_planners_answer(demo):
+    """The report plans each agent on her part of the snapshot; the whole snapshot at every boundary agrees."""
+    start, end = datetime(2026, 11, 23, 5, 0, tzinfo=UTC), datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    maria, james = Agent.objects.get(provider_id="222222222"), Agent.objects.get(provider_id="111111111")
+    TimeOff.objects.create(agent=maria, start=at(6 * 60), end=at(9 * 60), timezone="UTC")
+    support = CallQueue.objects.get(provider_id="1081167000")
+    Override.objects.create(agent=james, queue=support, accept=False, starts_at=at(4 * 60 + 30), until=at(6 * 60))
+    snapshot = schedule_snapshot(start=start, end=end)
+    expected: dict = {}
+    for instant in [start, *(b.at for b in boundaries(snapshot, start, end))]:
+        for pair, accept in desired_state(snapshot, instant).accept.items():
+            if not expected.get(pair) or expected[pair][-1][1] != accept:
+                expected.setdefault(pair, []).append((instant, accept))
+    assert plan_steps(snapshot, start, end) == expected
+    assert (at(4 * 60 + 30), False) in expected[("1081167000", "111111111")]  # the hold is in it
+    assert (at(6 * 60), False) in expected[("1081167000", "222222222")]  # and her time off
+
+
+def test_the_log_costs_a_quiet_pass_nothing_and_changes_bounded_inserts(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from queues.models import ACTUAL_BATCH
+
+    queue = CallQueue.objects.create(provider_id="q1", name="Busy")
+    agents = Agent.objects.bulk_create(Agent(provider_id=f"a{n}", name=f"A{n}") for n in range(1_200))
+    QueueMembership.objects.bulk_create(
+        QueueMembership(queue=queue, agent=a, accepting=True, planned=True, observed_at=T0) for a in agents
+    )
+    targets = [Target(f"a{n}", "q1") for n in range(1_200)]
+
+    def inserts(memory) -> int:
+        directory = Directory.load("ringcentral", targets)
+        with CaptureQueriesContext(connection) as queries:
+            directory.store(memory)
+        return sum(q["sql"].startswith('INSERT INTO "queues_actualchange"') for q in queries.captured_queries)
+
+    assert inserts({t: Memory(True, at(1), True) for t in targets}) == 0
+    flipped = set(targets[:600])
+    fields = [f for f in ActualChange._meta.concrete_fields if not f.primary_key]
+    batch = min(ACTUAL_BATCH, connection.ops.bulk_batch_size(fields, [ActualChange()] * 600))  # SQLite caps it lower
+    assert inserts({t: Memory(t not in flipped, at(2), True) for t in targets}) == -(-600 // batch)
+    assert ActualChange.objects.count() == 600

@@ -25,16 +25,17 @@ Days are local days of one zone (the schedule's own by default), so a DST day ha
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from queues.models import ActualChange, AuditField, CallQueue, queue_calls_reach
+from queues.models import ActualChange, Agent, AuditField, CallQueue, queue_calls_reach
 from scheduler.planning import Snapshot, boundaries, desired_state
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
@@ -137,13 +138,39 @@ def _extend(deviations: list[Deviation], new: Deviation) -> None:
 
 
 def plan_steps(snapshot: Snapshot, start: datetime, end: datetime) -> dict[Pair, Steps]:
-    """(queue id, agent id) -> the plan's queue switch over [start, end), as steps (from the planner)."""
+    """(queue id, agent id) -> the plan's queue switch over [start, end), as steps (from the planner).
+
+    Planned agent by agent: her values depend on her shifts, time off and holds only, so the planner
+    over her part of the snapshot gives the same answer at a fraction of the cost of planning every
+    pair at every boundary of everyone.
+    """
     steps: dict[Pair, Steps] = defaultdict(list)
-    for at in [start, *(b.at for b in boundaries(snapshot, start, end))]:
-        for pair, accept in desired_state(snapshot, at).accept.items():
-            if not steps[pair] or steps[pair][-1][1] != accept:
-                steps[pair].append((at, accept))
+    for part in by_agent(snapshot).values():
+        for at in [start, *(b.at for b in boundaries(part, start, end))]:
+            for pair, accept in desired_state(part, at).accept.items():
+                if not steps[pair] or steps[pair][-1][1] != accept:
+                    steps[pair].append((at, accept))
     return dict(steps)
+
+
+def by_agent(snapshot: Snapshot) -> dict[str, Snapshot]:
+    """Each agent's part of the snapshot, as `schedule_snapshot(agent=)` loads it: her shifts naming only her,
+    her time off, her holds and her off-shift DnD."""
+    time_off, holds = defaultdict(list), defaultdict(list)
+    for off in snapshot.time_off:
+        time_off[off.agent_id].append(off)
+    for hold in snapshot.overrides:  # in the snapshot's order: a later hold beats an earlier one
+        holds[hold.agent_id].append(hold)
+    dnd = snapshot.off_shift_dnd
+    return {
+        agent_id: Snapshot(
+            tuple(replace(s, agent_ids=(agent_id,)) for s in snapshot.shifts_by_agent.get(agent_id, ())),
+            tuple(time_off[agent_id]),
+            {agent_id: dnd[agent_id]} if agent_id in dnd else {},
+            tuple(holds[agent_id]),
+        )
+        for agent_id in set(snapshot.shifts_by_agent) | set(holds)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +206,11 @@ def compliance_table(
 ) -> list[ComplianceRow]:
     """One row per queue and day, up to `now`: pure over the plan's and the log's steps."""
     rows = []
+    members_of: dict[str, list[Pair]] = defaultdict(list)
+    for pair in sorted(plan):
+        members_of[pair[0]].append(pair)
     for queue in queues:
-        members = sorted(pair for pair in plan if pair[0] == queue.provider_id)
+        members = members_of[queue.provider_id]
         for day in days:
             start, end = day_window(day, tz)
             windows = open_hours(queue, start, min(end, now)) if start < now else []
@@ -197,16 +227,18 @@ def actual_steps(queues: list[CallQueue], agent_ids: set[str], start: datetime, 
 
     Each series starts with the last value learned before `start`, so a window sees what held at its start.
     """
-    by_queue = ActualChange.objects.filter(field=AuditField.QUEUE_CALLS, queue__in=queues)
-    by_agent = ActualChange.objects.filter(field=AuditField.DND, agent__provider_id__in=agent_ids)
+    queue_ids = {q.pk: q.provider_id for q in queues}
+    agents = dict(Agent.objects.filter(provider_id__in=agent_ids).values_list("pk", "provider_id"))
+    by_queue = ActualChange.objects.filter(field=AuditField.QUEUE_CALLS, queue__in=list(queue_ids))
+    by_agent = ActualChange.objects.filter(field=AuditField.DND, agent__in=list(agents))
     switches: dict[Pair, Steps] = defaultdict(list)
-    for q, a, value, at in _with_prior(by_queue, ["queue", "agent"], start, end).values_list(
-        "queue__provider_id", "agent__provider_id", "value", "at"
-    ):
-        switches[(q, a)].append((at, value == "true"))
+    rows = _with_prior(by_queue, ["queue", "agent"], start, end).values_list("queue_id", "agent_id", "value", "at")
+    for q, a, value, at in rows:
+        if a in agents:
+            switches[(queue_ids[q], agents[a])].append((at, value == "true"))
     dnds: dict[str, Steps] = defaultdict(list)
-    for a, value, at in _with_prior(by_agent, ["agent"], start, end).values_list("agent__provider_id", "value", "at"):
-        dnds[a].append((at, value))
+    for a, value, at in _with_prior(by_agent, ["agent"], start, end).values_list("agent_id", "value", "at"):
+        dnds[agents[a]].append((at, value))
     return dict(switches), dict(dnds)
 
 
@@ -245,9 +277,19 @@ def audit_link(deviation: Deviation, queue_pk: int | None, agent_pk: int | None)
     return f"{reverse('admin:queues_auditentry_changelist')}?{urlencode(query)}"
 
 
+TODAY_CACHED_FOR = 60  # seconds: the board refreshes every 15 s; a day's share moves little in a minute
+
+
 def compliance_today(*, at: datetime, tz: ZoneInfo) -> dict[str, float | None]:
-    """Queue provider id -> plan compliance of local today in `tz`, up to `at` (for the now board)."""
+    """Queue provider id -> plan compliance of local today in `tz`, up to `at` (for the now board).
+
+    Kept a minute in the cache: at 300 queues it takes seconds (bench/compliance.py), too long for each refresh.
+    """
     today = at.astimezone(tz).date()
-    return {
-        row.queue.provider_id: row.tally.percent for row in compliance_report(first=today, last=today, tz=tz, now=at)
-    }
+    key = f"compliance-today:{tz.key}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        rows = compliance_report(first=today, last=today, tz=tz, now=at)
+        found = {row.queue.provider_id: row.tally.percent for row in rows}
+        cache.set(key, found, TODAY_CACHED_FOR)
+    return found
