@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group, User
 from queues.models import ActualChange, Agent, AuditEntry, AuditField, CallQueue, QueueMembership
 from scheduler.models import UnderstaffedEpisode
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
-from scheduler.supervisor.understaffed import check_understaffed
+from scheduler.supervisor.understaffed import _open_episode, check_understaffed
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 SUPPORT, JAMES, MARIA = "1081167000", "111111111", "222222222"
@@ -144,3 +144,10 @@ def test_staff_without_the_group_cannot_open_the_compliance_page(carol, client):
 
 def test_the_supervisor_group_has_its_members(team):
     assert Group.objects.get(name=SUPERVISOR).user_set.count() == 3
+
+
+def test_a_second_check_at_the_same_time_does_not_open_a_second_episode(team, mailoutbox):
+    taking(MARIA, False)
+    check_understaffed(now=at(0))
+    _open_episode(team, 1, at(0))  # as a check that read before the first one wrote would
+    assert UnderstaffedEpisode.objects.count() == 1

@@ -7,12 +7,11 @@ lasted CALLROTA_UNDERSTAFFED_MINUTES the Supervisor group is told, once; a recov
 closing, ends the episode. A queue with min staff 0 is never short.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from queues.models import CallQueue, QueueMembership, queue_calls_reach
 from scheduler.models import UnderstaffedEpisode
@@ -53,9 +52,7 @@ def check_understaffed(*, now: datetime) -> list[UnderstaffedEpisode]:
                 UnderstaffedEpisode.objects.filter(pk=episode.pk).update(ended_at=now, taking=counts[queue.pk])
             continue
         if episode is None:
-            UnderstaffedEpisode.objects.create(
-                queue=queue, started_at=now, min_staff=queue.min_staff, taking=counts[queue.pk]
-            )
+            _open_episode(queue, counts[queue.pk], now)
             continue
         UnderstaffedEpisode.objects.filter(pk=episode.pk).update(taking=counts[queue.pk], min_staff=queue.min_staff)
         if now - episode.started_at >= alert_after() and _claim(episode, now):
@@ -66,8 +63,16 @@ def check_understaffed(*, now: datetime) -> list[UnderstaffedEpisode]:
 
 def _claim(episode: UnderstaffedEpisode, now: datetime) -> bool:
     """Mark the episode notified, unless another check already did: only one check sends."""
-    with transaction.atomic():
-        return bool(UnderstaffedEpisode.objects.filter(pk=episode.pk, notified_at__isnull=True).update(notified_at=now))
+    return bool(UnderstaffedEpisode.objects.filter(pk=episode.pk, notified_at__isnull=True).update(notified_at=now))
+
+
+def _open_episode(queue: CallQueue, taking: int, now: datetime) -> None:
+    """Start an episode; a check running at the same time may have started it already (one open per queue)."""
+    try:
+        with transaction.atomic():
+            UnderstaffedEpisode.objects.create(queue=queue, started_at=now, min_staff=queue.min_staff, taking=taking)
+    except IntegrityError:
+        pass
 
 
 def headline(name: str, taking: int, min_staff: int, lasted: timedelta) -> str:
@@ -88,18 +93,6 @@ def _send(queue: CallQueue, taking: int, lasted: timedelta) -> None:
 def supervisors():
     """The active users of the Supervisor group."""
     return User.objects.filter(groups__name=SUPERVISOR, is_active=True).distinct()
-
-
-@dataclass(frozen=True, slots=True)
-class Shortage:
-    """What the board shows in red for a queue that has been short for longer than the alert allows."""
-
-    taking: int
-    min_staff: int
-    since: datetime
-
-    def words(self, name: str, at: datetime) -> str:
-        return headline(name, self.taking, self.min_staff, at - self.since)
 
 
 def shortages(*, at: datetime) -> dict[int, datetime]:
