@@ -250,3 +250,19 @@ def test_the_log_costs_a_quiet_pass_nothing_and_changes_bounded_inserts(db):
     batch = min(ACTUAL_BATCH, connection.ops.bulk_batch_size(fields, [ActualChange()] * 600))  # SQLite caps it lower
     assert inserts({t: Memory(t not in flipped, at(2), True) for t in targets}) == -(-600 // batch)
     assert ActualChange.objects.count() == 600
+
+
+def test_the_command_defaults_to_the_last_7_days_and_names_a_bad_option(shift, capsys):
+    from django.core.management.base import CommandError
+
+    call_command("compliance", "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["rows"]) == 7 and out["zone"] == "UTC"  # the zone the shift is written in
+    with pytest.raises(CommandError, match="--from: '24/11/2026' is not a date; use YYYY-MM-DD"):
+        call_command("compliance", "--from", "24/11/2026")
+    with pytest.raises(CommandError, match="--tz: unknown timezone"):
+        call_command("compliance", "--tz", "Mars/Olympus")
+    with pytest.raises(CommandError, match="--queue: no queue has the provider id nope"):
+        call_command("compliance", "--queue", "nope")
+    call_command("compliance", "--from", "2026-11-24", "--to", "2026-11-24", "--tz", "UTC")
+    assert "Support" in capsys.readouterr().out

@@ -274,6 +274,7 @@ def audit_link(deviation: Deviation, queue_pk: int | None, agent_pk: int | None)
              "created_at__lt": (deviation.end + margin).isoformat()}  # fmt: skip
     if deviation.cause == "queue switch":
         query["queue"] = queue_pk
+    query = {name: value for name, value in query.items() if value is not None}
     return f"{reverse('admin:queues_auditentry_changelist')}?{urlencode(query)}"
 
 
