@@ -266,3 +266,17 @@ def test_the_command_defaults_to_the_last_7_days_and_names_a_bad_option(shift, c
         call_command("compliance", "--queue", "nope")
     call_command("compliance", "--from", "2026-11-24", "--to", "2026-11-24", "--tz", "UTC")
     assert "Support" in capsys.readouterr().out
+
+
+def test_the_migration_starts_each_series_at_the_value_already_stored(member):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    QueueMembership.objects.filter(pk=member.pk).update(accepting=True, observed_at=T0)
+    Agent.objects.filter(pk=member.agent_id).update(dnd_status="TakeAllCalls", dnd_observed_at=T0)
+    import_module("queues.migrations.0013_actual_value_change_log").seed_from_last_known(apps, None)
+    assert sorted(ActualChange.objects.values_list("field", "value", "at")) == [
+        ("dnd", "TakeAllCalls", T0),
+        ("queue_calls", "true", T0),
+    ]
