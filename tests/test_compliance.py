@@ -280,3 +280,9 @@ def test_the_migration_starts_each_series_at_the_value_already_stored(member):
         ("dnd", "TakeAllCalls", T0),
         ("queue_calls", "true", T0),
     ]
+
+
+def test_a_reread_after_a_session_gap_is_logged_as_read(member):
+    queue_presence_heard("ringcentral", "q1", {"a1": False}, since=T0)
+    dnd_heard("ringcentral", "a1", "DoNotAcceptAnyCalls", sequence=None, since=T0)
+    assert _log() == [("queue_calls", "false", "read"), ("dnd", "DoNotAcceptAnyCalls", "read")]
