@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
 
-from .models import Agent, CallQueue, ListenerSession, QueueMembership
+from .models import ActualChange, ActualSource, Agent, CallQueue, ListenerSession, QueueMembership, actual_changed
 
 # A session not heard from for this long is taken as gone (a killed listener says nothing): the
 # listener sends a heartbeat, answered by the provider, every third of it.
@@ -101,13 +101,17 @@ def queue_presence_heard(
     with transaction.atomic():
         rows = QueueMembership.objects.select_for_update().select_related("queue", "agent")
         rows = rows.filter(queue__provider=provider, queue__provider_id=queue_id, agent__provider_id__in=accept)
+        changes, source = [], _source(since)
         for row in rows:
             if since is not None and row.heard_at is not None and row.heard_at > since:
                 continue
             value = accept[row.agent.provider_id]
             heard.append(Heard(row.agent.provider_id, queue_id, value, row.accepting, row.planned, row.queue.enforce))
+            if row.accepting != value:
+                changes.append(ActualChange.of_queue_calls(row, value, at, source))
             row.accepting, row.observed_at, row.heard_at = value, at, at
             row.save(update_fields=["accepting", "observed_at", "heard_at"])
+        actual_changed(changes)
     return heard
 
 
@@ -138,7 +142,14 @@ def dnd_heard(
             dnd_heard_at=at,
             dnd_sequence=sequence if sequence is not None else agent.dnd_sequence,
         )
+        if status != before:
+            actual_changed([ActualChange.of_dnd(agent.pk, status, at, _source(since))])
     return Heard(agent_id, "", status, before, agent.dnd_planned or None)
+
+
+def _source(since: datetime | None) -> str:
+    """A value stored with `since` came from a read (`reread`), the others from events."""
+    return ActualSource.HEARD if since is None else ActualSource.READ
 
 
 def reread(provider: Provider) -> tuple[list[Heard], int]:

@@ -378,3 +378,75 @@ class PendingWrite(models.Model):
 
     def __str__(self):
         return f"{self.api_call}: {self.field} -> {self.new_value}"
+
+
+class ActualSource(models.TextChoices):
+    """How Callrota learned a value: an event heard, a read, or a write the provider acknowledged."""
+
+    HEARD = "heard"
+    READ = "read"
+    WRITTEN = "written"
+
+
+class ActualChangeQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("the actual-value log is append-only")
+
+
+class ActualChange(models.Model):
+    """One change of an actual value at the provider: a member's queue switch, or an agent's DnD. Append-only.
+
+    Written only when the value differs from the one stored before, where the membership and agent
+    rows are written (queues.heard, scheduler.reconcile.memory), so a quiet pass adds nothing. The
+    value holds from `at` until the next row of the same target: the time series plan compliance
+    is measured against (scheduler.reports.compliance). Telephony-side state, like the rows it
+    follows; deleting a queue or an agent deletes its series (it is a measurement, not the audit).
+    """
+
+    queue = models.ForeignKey(CallQueue, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20, choices=AuditField.choices)
+    value = models.CharField(max_length=40, help_text="true/false for queue calls, the DnD status for DnD.")
+    at = models.DateTimeField(help_text="When Callrota learned the new value (heard, read or written).")
+    source = models.CharField(max_length=10, choices=ActualSource.choices)
+
+    objects = ActualChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["queue", "at"], name="actual_queue_time_idx"),
+            models.Index(fields=["agent", "field", "at"], name="actual_agent_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(field=AuditField.QUEUE_CALLS, queue__isnull=False)
+                | models.Q(field=AuditField.DND, queue__isnull=True),
+                name="actual_queue_calls_xor_dnd",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.field} {self.value} at {self.at:%Y-%m-%d %H:%M:%S} UTC ({self.source})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("the actual-value log is append-only")
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def of_queue_calls(cls, membership: QueueMembership, value: bool, at, source: str) -> "ActualChange":
+        return cls(queue_id=membership.queue_id, agent_id=membership.agent_id, field=AuditField.QUEUE_CALLS,
+                   value="true" if value else "false", at=at, source=source)  # fmt: skip
+
+    @classmethod
+    def of_dnd(cls, agent_pk: int, status: str, at, source: str) -> "ActualChange":
+        return cls(agent_id=agent_pk, field=AuditField.DND, value=status, at=at, source=source)
+
+
+ACTUAL_BATCH = 500  # rows per INSERT: bookkeeping stays in bounded statements (issue 13 part 7)
+
+
+def actual_changed(rows: list[ActualChange]) -> None:
+    """Append these changes of actual values to the log, in bounded batches."""
+    ActualChange.objects.bulk_create(rows, batch_size=ACTUAL_BATCH)

@@ -18,6 +18,8 @@ from . import recurrence
 from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
+from .reports import compliance_views
+from .reports.compliance import compliance_today
 from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
 from .schedule.membership import cannot_apply, shift_pairs
 from .selectors import agent_plan
@@ -276,10 +278,11 @@ class SupervisionAdmin(ReadOnlyAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         pages = [
-            ("board/", admin_views.board, "board"),
-            ("board/panel/", partial(admin_views.board, panel=True), "board_panel"),
+            ("board/", partial(admin_views.board, compliance=compliance_today), "board"),
+            ("board/panel/", partial(admin_views.board, panel=True, compliance=compliance_today), "board_panel"),
             ("timeline/", admin_views.timeline, "timeline"),
             ("coverage/", admin_views.coverage, "coverage"),
+            ("compliance/", compliance_views.compliance, "compliance"),
             ("preview/", admin_views.plan_preview, "preview"),
             ("hold/", admin_views.hold, "hold"),
             ("reconcile/", admin_views.reconcile_now, "reconcile"),

@@ -263,3 +263,31 @@ class Supervision(models.Model):
 
     def __str__(self):
         return "supervision"
+
+
+class UnderstaffedEpisode(models.Model):
+    """A stretch in which an open queue had fewer agents taking its calls than its min staff.
+
+    Opened by the minute check (scheduler.supervisor.understaffed) when it first sees the shortfall,
+    notified once it has lasted CALLROTA_UNDERSTAFFED_MINUTES, closed by a recovery or the queue
+    closing. Stored, so a restarted worker neither sends the same alert again nor forgets one is due.
+    """
+
+    queue = models.ForeignKey(CallQueue, on_delete=models.CASCADE, related_name="understaffed_episodes")
+    started_at = models.DateTimeField(help_text="When the check first saw too few agents taking calls.")
+    min_staff = models.PositiveIntegerField(help_text="The queue's min staff at the time.")
+    taking = models.PositiveIntegerField(help_text="Agents taking its calls when last checked.")
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the Supervisor group was told.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Recovered (or closed) at; empty while it lasts.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue"], condition=models.Q(ended_at__isnull=True), name="one_open_episode_per_queue"
+            ),
+        ]
+
+    def __str__(self):
+        since = f"{self.started_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.queue.name}: {self.taking} of {self.min_staff} taking calls since {since}"

@@ -13,6 +13,8 @@ ENTRIES = {
     "dispatch: boundaries ahead": ("scheduler.tasks.dispatch_boundaries", EVERY_MINUTE),
     "reports: calls handled, nightly": ("scheduler.tasks.refresh_calls_handled", NIGHTLY),
     "forecast: call history, nightly": ("scheduler.tasks.refresh_call_volume", NIGHTLY_LATER),
+    # Each minute: a queue with fewer agents taking its calls than its min staff opens, notifies, closes episodes.
+    "alerts: understaffed queues": ("scheduler.tasks.check_understaffed", EVERY_MINUTE),
 }
 RETIRED = ["reconcile: safety net"]  # the every-minute full pass, replaced by the rolling sweep
 

@@ -143,6 +143,17 @@ if not 0 < SWEEP_BUDGET_SHARE <= 1:
         f"CALLROTA_SWEEP_BUDGET_SHARE={SWEEP_BUDGET_SHARE:g} is not a share: give a number above 0 and at most 1, "
         "e.g. 0.4 for 40% of each usage group's budget"
     )
+# Minutes an open queue may have fewer agents taking its calls than its min staff before the Supervisor
+# group is told (once per episode) and the now board says so in red.
+try:
+    UNDERSTAFFED_MINUTES = env.int("CALLROTA_UNDERSTAFFED_MINUTES", default=5)
+except ValueError:
+    UNDERSTAFFED_MINUTES = -1  # refused just below, naming the variable
+if not 1 <= UNDERSTAFFED_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured(
+        f"CALLROTA_UNDERSTAFFED_MINUTES={os.environ.get('CALLROTA_UNDERSTAFFED_MINUTES', '')[:20]!r} is not "
+        "whole minutes from 1 to 1440: give e.g. 5"
+    )
 # Ride out a broker outage: retry the connection for ever, at start-up and after a loss, also
 # through the errors a restarting Redis answers with (LOADING, READONLY, UNBLOCKED); keep trying
 # to store a result until the backend is back; and cancel the tasks running when the connection

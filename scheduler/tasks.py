@@ -17,6 +17,7 @@ from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
 from .reconcile.sweep import sweep
 from .reports.calls_handled import calls_handled_refresh, nightly_window
+from .supervisor.understaffed import check_understaffed as understaffed_check
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +104,9 @@ def correct_drift(self, targets: list[list[str]]) -> dict:
     except LeaseBusy:
         raise self.retry(countdown=0.5) from None  # a correction must not be lost behind a busy run
     return {"run": result.run.pk if result.run else None, "writes": result.writes, "ok": result.ok}
+
+
+@shared_task(soft_time_limit=45, time_limit=55)
+def check_understaffed() -> list[int]:
+    """Open, notify (once) and close understaffed episodes; the ids of the episodes notified now."""
+    return [episode.pk for episode in understaffed_check(now=timezone.now())]

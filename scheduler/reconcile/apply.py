@@ -13,7 +13,7 @@ import logging
 from django.db import transaction
 
 from integrations.base import Provider, ProviderError
-from queues.models import AuditEntry, AuditField, PendingWrite, ReconcileRun
+from queues.models import ActualSource, AuditEntry, AuditField, PendingWrite, ReconcileRun
 
 from .diff import Change, Memory, Target, Value
 from .fewest_calls import Call
@@ -61,7 +61,8 @@ def send_calls(
                                                 error_message=c.error_message) for c in call.changes)  # fmt: skip
             if outcome != "unknown":  # an unknown write stays pending until a read tells what became of it
                 PendingWrite.objects.filter(api_call=api_call).delete()
-            directory.store({c.target: Memory(c.new, None, c.new) for c in call.changes if c.outcome == "applied"})
+            applied = {c.target: Memory(c.new, None, c.new) for c in call.changes if c.outcome == "applied"}
+            directory.store(applied, source=ActualSource.WRITTEN)
     return len(calls)
 
 

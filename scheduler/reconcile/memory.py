@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from queues.models import Agent, CallQueue, QueueMembership
+from django.utils import timezone
+
+from queues.models import ActualChange, ActualSource, Agent, CallQueue, QueueMembership, actual_changed
 
 from .diff import Memory, Slot, Target
 
@@ -50,14 +52,17 @@ class Directory:
         row, enforce = self.memberships.get(target), self.queues[target.queue_id].enforce
         return Slot(row.accepting, row.planned, enforce) if row else Slot(enforce=enforce)
 
-    def store(self, memory: dict[Target, Memory]) -> None:
+    def store(self, memory: dict[Target, Memory], *, source: str = ActualSource.READ) -> None:
         """Remember what was seen (and planned) of each value; a pair seen for the first time gets its row.
 
         Only rows whose values changed are rewritten one by one; the rest, nearly all of them on
         a quiet pass, only have their observation time moved, one set-based UPDATE per batch. A
         row-by-row `bulk_update` of every membership grew into one CASE per row and took minutes
-        on PostgreSQL at 12,000 rows; this stays linear and cheap.
+        on PostgreSQL at 12,000 rows; this stays linear and cheap. A value that changed is also
+        appended to the actual-value log, as learned from `source` (a read, or a write that landed).
         """
+        now = timezone.now()
+        log: list[ActualChange] = []
         changed: list[QueueMembership] = []
         new: list[QueueMembership] = []
         seen_again: dict[datetime, list[int]] = defaultdict(list)
@@ -67,6 +72,8 @@ class Directory:
             if target.is_dnd:
                 agent = self.agents[target.agent_id]
                 before = (agent.dnd_status, agent.dnd_planned)
+                if agent.dnd_status != str(m.seen):
+                    log.append(ActualChange.of_dnd(agent.pk, str(m.seen), m.observed_at or now, source))
                 agent.dnd_status, agent.dnd_observed_at = str(m.seen), m.observed_at or agent.dnd_observed_at
                 agent.dnd_planned = agent.dnd_planned if m.planned is None else str(m.planned)
                 if (agent.dnd_status, agent.dnd_planned) != before:
@@ -80,6 +87,8 @@ class Directory:
                     queue=self.queues[target.queue_id], agent=self.agents[target.agent_id]
                 )
             before_row = (row.accepting, row.planned)
+            if row.accepting != bool(m.seen):
+                log.append(ActualChange.of_queue_calls(row, bool(m.seen), m.observed_at or now, source))
             row.accepting, row.observed_at = bool(m.seen), m.observed_at or row.observed_at
             row.planned = row.planned if m.planned is None else bool(m.planned)
             if row.pk is None:
@@ -89,6 +98,7 @@ class Directory:
             elif m.observed_at:
                 seen_again[m.observed_at].append(row.pk)
         QueueMembership.objects.bulk_create(new, batch_size=BATCH)
+        actual_changed(log)  # after the new rows: a first value names its membership's queue and agent
         QueueMembership.objects.bulk_update(changed, ["accepting", "observed_at", "planned"], batch_size=REWRITE_BATCH)
         Agent.objects.bulk_update(
             agents_changed, ["dnd_status", "dnd_observed_at", "dnd_planned"], batch_size=REWRITE_BATCH

@@ -5,6 +5,7 @@ provider's live status (RingPlan) is shown beside it when that app records one. 
 provider refused for good heads the board until a login succeeds: nothing else can change until then.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from scheduler.planning import desired_state
 from scheduler.selectors import schedule_snapshot
 
 from .coverage import staffed_hours
+from .understaffed import headline, shortages
 
 DND_WORDS = dict(DndStatus.choices)
 
@@ -65,6 +67,8 @@ class BoardQueue:
     queue: CallQueue
     rows: list[BoardRow] = field(default_factory=list)
     open: bool = True  # within its staffed hours (a queue without them is always open)
+    compliance: float | None = None  # plan compliance today so far, in percent (scheduler.reports.compliance)
+    shortage: str = ""  # "Support: 1 of 2 taking calls for 7 min", once that has lasted past the alert's minutes
 
     @property
     def scheduled(self) -> int:
@@ -85,8 +89,11 @@ class BoardQueue:
         return any(r.differs for r in self.rows)
 
 
-def now_board(*, at: datetime) -> list[BoardQueue]:
-    """Every queue with its members and managed agents at `at`, in a constant number of queries."""
+def now_board(*, at: datetime, compliance: Mapping[str, float | None] | None = None) -> list[BoardQueue]:
+    """Every queue with its members and managed agents at `at`, in a constant number of queries.
+
+    `compliance` is each queue's (by provider id) plan compliance today, computed by the caller.
+    """
     snapshot = schedule_snapshot(start=at, end=at + timedelta(microseconds=1))
     state = desired_state(snapshot, at)
     accept, scheduled = state.accept, desired_state(snapshot.schedule_only(), at).accept
@@ -98,6 +105,7 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
     agents = Agent.objects.select_related("live_status")
     extra_agents = {a.provider_id: a for a in agents.filter(provider_id__in=wanted_agent_ids)}
     board = []
+    short = shortages(at=at)
     for queue in CallQueue.objects.all():
         pairs = sorted(
             {a for (q, a) in by_pair if q == queue.provider_id} | {a for (q, a) in accept if q == queue.provider_id}
@@ -107,6 +115,9 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
         hours = staffed_hours(queue)
         is_open = hours is None or hours.is_open(at)
         board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name), is_open))
+        board[-1].compliance = (compliance or {}).get(queue.provider_id)
+        if queue.pk in short and is_open and board[-1].accepting < queue.min_staff:
+            board[-1].shortage = headline(queue.name, board[-1].accepting, queue.min_staff, at - short[queue.pk])
     return board
 
 

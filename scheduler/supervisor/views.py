@@ -68,15 +68,20 @@ def _require(request, perm: str):
         raise PermissionDenied
 
 
-def board(request, model_admin, panel=False):
-    """The now board; the page polls board/panel/ (the table alone) every ?refresh= seconds (default 15)."""
+def board(request, model_admin, panel=False, compliance=None):
+    """The now board; the page polls board/panel/ (the table alone) every ?refresh= seconds (default 15).
+
+    `compliance(at=, tz=)` gives each queue's plan compliance today; scheduler/admin.py passes it in,
+    since the reports import these pages' helpers and not the other way round.
+    """
     _require(request, "view_board")
     at = timezone.now()
     template = "board_panel.html" if panel else "board.html"
     refresh = int_param(request, "refresh", default=15, low=2, high=600)
     tz = viewer_zone(request)
     unapplicable = cannot_apply(current_shift_pairs(today=at.astimezone(tz).date()))
-    return _page(request, model_admin, template, "Now board", tz=tz, board=now_board(at=at), at=at,
+    today = compliance(at=at, tz=tz) if compliance else None
+    return _page(request, model_admin, template, "Now board", tz=tz, board=now_board(at=at, compliance=today), at=at,
                  refresh=refresh, alert=board_alert(), cannot_apply=unapplicable)  # fmt: skip
 
 

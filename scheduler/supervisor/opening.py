@@ -1,0 +1,19 @@
+"""When a queue counts as open, for plan compliance and the understaffed alert.
+
+The one place they learn a queue's hours: today its staffed hours (coverage.staffed_hours); when
+queues get opening hours, this function is what changes.
+"""
+
+from datetime import datetime
+
+from queues.models import CallQueue
+
+from .coverage import staffed_hours
+
+Interval = tuple[datetime, datetime]
+
+
+def open_hours(queue: CallQueue, start: datetime, end: datetime) -> list[Interval]:
+    """The intervals of [start, end) in which the queue is open; all of it for a queue without hours."""
+    hours = staffed_hours(queue)
+    return [(start, end)] if hours is None else hours.intervals(start, end)
