@@ -6,6 +6,7 @@ for anything that went wrong, so callers branch on meaning, not on strings.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import time
 from typing import ClassVar, TypeVar
 
 from django.db import models
@@ -77,11 +78,29 @@ class Readings(dict[str, V]):
 
 
 @dataclass(frozen=True, slots=True)
+class WeeklyRange:
+    """Open on `weekday` (Monday = 0) from `opens` to `closes`, local; `closes` at or before `opens`: the next day."""
+
+    weekday: int
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    """A queue's weekly opening hours as its provider keeps them; no ranges means open around the clock."""
+
+    timezone: str  # IANA name, as the provider gave it
+    ranges: tuple[WeeklyRange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class QueueInfo:
     id: str
     name: str
     editable_member_status: bool = True
     member_ids: tuple[str, ...] = field(default=())
+    hours: BusinessHours | None = None  # None: the provider keeps no hours for queues (or they were not read)
 
 
 class Provider(ABC):

@@ -64,7 +64,7 @@ class BoardRow:
 class BoardQueue:
     queue: CallQueue
     rows: list[BoardRow] = field(default_factory=list)
-    open: bool = True  # within its staffed hours (a queue without them is always open)
+    open: bool = True  # within its opening hours (a queue without them is always open)
 
     @property
     def scheduled(self) -> int:
@@ -98,7 +98,7 @@ def now_board(*, at: datetime) -> list[BoardQueue]:
     agents = Agent.objects.select_related("live_status")
     extra_agents = {a.provider_id: a for a in agents.filter(provider_id__in=wanted_agent_ids)}
     board = []
-    for queue in CallQueue.objects.all():
+    for queue in CallQueue.objects.prefetch_related("opening_ranges", "closed_dates"):
         pairs = sorted(
             {a for (q, a) in by_pair if q == queue.provider_id} | {a for (q, a) in accept if q == queue.provider_id}
         )

@@ -1,0 +1,152 @@
+"""Opening hours: is a queue open at t, and its open intervals in [start, end), on DST days, overnight, on holidays."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from integrations.base import WeeklyRange
+from queues.opening_hours import ALL_WEEK, OpeningHours
+
+NEW_YORK = ZoneInfo("America/New_York")
+WEEKDAYS = range(5)
+
+
+def hours(*ranges, closed=(), tz=NEW_YORK):
+    return OpeningHours(tuple(WeeklyRange(*r) for r in ranges), tz, frozenset(closed))
+
+
+def weekdays(opens, closes, days=WEEKDAYS):
+    return [(d, opens, closes) for d in days]
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def ny(*args):
+    return datetime(*args, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("ranges", "at", "is_open"),
+    [
+        (weekdays(time(8), time(20)), ny(2026, 11, 24, 8, 0), True),  # Tue 08:00 opens
+        (weekdays(time(8), time(20)), ny(2026, 11, 24, 7, 59), False),
+        (weekdays(time(8), time(20)), ny(2026, 11, 24, 20, 0), False),  # closing time is not open
+        (weekdays(time(8), time(20)), ny(2026, 11, 29, 10, 0), False),  # Sunday
+        (weekdays(time(22), time(6)), ny(2026, 11, 25, 4, 0), True),  # Wed 04:00, opened Tue 22:00
+        (weekdays(time(22), time(6)), ny(2026, 11, 28, 4, 0), True),  # Sat 04:00, opened Fri 22:00
+        (weekdays(time(22), time(6)), ny(2026, 11, 29, 4, 0), False),  # Sun 04:00: Saturday does not open
+        ([(0, time(8), time(12)), (0, time(13), time(17))], ny(2026, 11, 23, 12, 30), False),  # lunch break
+        ([(0, time(8), time(12)), (0, time(13), time(17))], ny(2026, 11, 23, 13, 30), True),
+    ],
+)
+def test_a_queue_is_open_in_its_weekly_ranges(ranges, at, is_open):
+    assert hours(*ranges).is_open(at) is is_open
+
+
+def test_several_ranges_a_day_give_several_intervals_and_touching_ones_merge():
+    found = hours((0, time(8), time(12)), (0, time(12), time(14)), (0, time(15), time(17))).intervals(
+        ny(2026, 11, 23, 0, 0), ny(2026, 11, 24, 0, 0)
+    )
+    assert found == [(ny(2026, 11, 23, 8, 0), ny(2026, 11, 23, 14, 0)), (ny(2026, 11, 23, 15, 0), ny(2026, 11, 23, 17))]
+
+
+def test_intervals_are_cut_to_the_window():
+    found = hours(*weekdays(time(8), time(20))).intervals(ny(2026, 11, 24, 10, 0), ny(2026, 11, 24, 12, 0))
+    assert found == [(ny(2026, 11, 24, 10, 0), ny(2026, 11, 24, 12, 0))]
+
+
+def test_an_overnight_range_runs_into_the_next_day_and_the_next_week():
+    sunday_night = hours((6, time(22), time(6)))
+    found = sunday_night.intervals(ny(2026, 11, 23, 0, 0), ny(2026, 11, 24, 0, 0))  # Monday
+    assert found == [(ny(2026, 11, 23, 0, 0), ny(2026, 11, 23, 6, 0))]
+
+
+def test_a_closed_date_closes_the_whole_local_day():
+    christmas = hours(*weekdays(time(8), time(20)), closed=[date(2026, 12, 25)])  # a Friday
+    assert not christmas.is_open(ny(2026, 12, 25, 12, 0))
+    assert christmas.is_open(ny(2026, 12, 24, 12, 0))
+    assert christmas.intervals(ny(2026, 12, 25, 0, 0), ny(2026, 12, 26, 0, 0)) == []
+
+
+def test_a_closed_date_cuts_an_overnight_range_at_midnight():
+    nights = hours(*weekdays(time(22), time(6)), closed=[date(2026, 12, 25)])
+    found = nights.intervals(ny(2026, 12, 24, 12, 0), ny(2026, 12, 26, 12, 0))
+    # Thursday night until midnight; all of Friday shut; Saturday's early hours (of Friday's range) open again.
+    assert found == [(ny(2026, 12, 24, 22, 0), ny(2026, 12, 25, 0, 0)), (ny(2026, 12, 26, 0, 0), ny(2026, 12, 26, 6))]
+
+
+def test_closed_dates_alone_mean_open_around_the_clock_but_those_days():
+    holiday_only = OpeningHours(ALL_WEEK, NEW_YORK, frozenset({date(2026, 11, 26)}))
+    found = holiday_only.intervals(ny(2026, 11, 25, 0, 0), ny(2026, 11, 28, 0, 0))
+    assert found == [(ny(2026, 11, 25, 0, 0), ny(2026, 11, 26, 0, 0)), (ny(2026, 11, 27, 0, 0), ny(2026, 11, 28))]
+
+
+# DST days, New York: 2026-03-08 02:00 jumps to 03:00; 2026-11-01 02:00 falls back to 01:00.
+
+
+def test_a_range_on_the_spring_forward_day_is_an_hour_shorter():
+    sunday = hours((6, time(0), time(6)))
+    [(since, until)] = sunday.intervals(utc(2026, 3, 8, 0, 0), utc(2026, 3, 9, 0, 0))
+    assert (since, until) == (utc(2026, 3, 8, 5, 0), utc(2026, 3, 8, 10, 0))  # 00:00 EST to 06:00 EDT
+    assert until - since == timedelta(hours=5)
+
+
+def test_a_range_opening_in_the_spring_gap_opens_with_the_offset_from_before_the_gap():
+    sunday = hours((6, time(2, 30), time(8)))  # 02:30 does not exist that day
+    [(since, _)] = sunday.intervals(utc(2026, 3, 8, 0, 0), utc(2026, 3, 9, 0, 0))
+    assert since == utc(2026, 3, 8, 7, 30)  # 02:30 EST (RFC 5545), i.e. 03:30 EDT
+
+
+def test_a_range_closing_at_an_ambiguous_time_closes_at_its_first_occurrence():
+    sunday = hours((6, time(0), time(1, 30)))  # 01:30 happens twice on 2026-11-01
+    [(since, until)] = sunday.intervals(utc(2026, 11, 1, 0, 0), utc(2026, 11, 2, 0, 0))
+    assert (since, until) == (utc(2026, 11, 1, 4, 0), utc(2026, 11, 1, 5, 30))  # 01:30 EDT, the first
+
+
+def test_a_range_on_the_fall_back_day_is_an_hour_longer():
+    sunday = hours((6, time(0), time(6)))
+    [(since, until)] = sunday.intervals(utc(2026, 11, 1, 0, 0), utc(2026, 11, 2, 0, 0))
+    assert until - since == timedelta(hours=7)
+
+
+def test_a_closed_dst_day_is_closed_for_its_23_hours():
+    spring = OpeningHours(ALL_WEEK, NEW_YORK, frozenset({date(2026, 3, 8)}))
+    found = spring.intervals(ny(2026, 3, 7, 12, 0), ny(2026, 3, 9, 12, 0))
+    assert [until - since for since, until in found] == [timedelta(hours=12), timedelta(hours=12)]
+    assert found[1][0] - found[0][1] == timedelta(hours=23)
+
+
+# The data migration: the one staffed range each queue had becomes its weekly ranges.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("days", "weekdays"), [("mon,tue,wed,thu,fri", [0, 1, 2, 3, 4]), ("", [0, 1, 2, 3, 4, 5, 6])])
+def test_staffed_hours_become_weekly_ranges_entered_in_admin(days, weekdays):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        ("queues", "0012_listener_heard_values_and_session"),
+        ("queues", "0013_opening_hours_replace_staffed_hours"),
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps.get_model("queues", "CallQueue")
+    old.objects.create(
+        provider_id="1", name="Support", staffed_from=time(22), staffed_until=time(6), staffed_days=days,
+        staffed_timezone="America/New_York",
+    )  # fmt: skip
+    old.objects.create(provider_id="2", name="Always")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([after])
+    new = executor.loader.project_state([after]).apps
+    support = new.get_model("queues", "CallQueue").objects.get(provider_id="1")
+    ranges = new.get_model("queues", "OpeningRange").objects.filter(queue=support).order_by("weekday")
+    assert [(r.weekday, r.opens, r.closes) for r in ranges] == [(d, time(22), time(6)) for d in weekdays]
+    assert (support.hours_timezone, support.hours_source) == ("America/New_York", "admin")
+    assert not new.get_model("queues", "OpeningRange").objects.filter(queue__provider_id="2").exists()
+    MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
