@@ -114,14 +114,39 @@ def store_provider_hours(queue: "CallQueue", hours: BusinessHours) -> bool:
     """Replace the queue's weekly ranges with the provider's, unless hours were entered in admin; whether it did."""
     if queue.hours_source == queue.HoursSource.ADMIN:
         return False
-    current = {(r.weekday, r.opens, r.closes) for r in queue.opening_ranges.all()}
-    wanted = {(r.weekday, r.opens, r.closes) for r in hours.ranges}
-    if current == wanted and queue.hours_timezone == hours.timezone and queue.hours_source:
-        return False
-    queue.opening_ranges.all().delete()
-    queue.opening_ranges.bulk_create(
-        queue.opening_ranges.model(queue=queue, weekday=w, opens=o, closes=c) for w, o, c in sorted(wanted)
-    )
-    queue.hours_timezone, queue.hours_source = hours.timezone, queue.HoursSource.PROVIDER
-    queue.save(update_fields=["hours_timezone", "hours_source"])
-    return True
+    changed = queue.hours_timezone != hours.timezone
+    queue.hours_timezone = hours.timezone
+    if changed:
+        queue.save(update_fields=["hours_timezone"])
+    return replace_opening_hours(queue, ranges=hours.ranges) or changed
+
+
+def replace_opening_hours(
+    queue: "CallQueue", *, ranges: Iterable[WeeklyRange] | None = None, closed: dict[date, str] | None = None
+) -> bool:
+    """Replace the queue's weekly ranges and its closed dates (None: leave them as they are); whether any changed."""
+    changed = False
+    if ranges is not None and ranges_of(queue) != (wanted := set(ranges)):
+        queue.opening_ranges.all().delete()
+        queue.opening_ranges.bulk_create(
+            queue.opening_ranges.model(queue=queue, weekday=r.weekday, opens=r.opens, closes=r.closes)
+            for r in sorted(wanted, key=lambda r: (r.weekday, r.opens))
+        )
+        changed = True
+    if closed is not None and closed_dates_of(queue) != closed:
+        queue.closed_dates.all().delete()
+        queue.closed_dates.bulk_create(
+            queue.closed_dates.model(queue=queue, date=day, name=name) for day, name in sorted(closed.items())
+        )
+        changed = True
+    return changed
+
+
+def ranges_of(queue: "CallQueue") -> set[WeeklyRange]:
+    """The queue's stored weekly ranges."""
+    return {WeeklyRange(r.weekday, r.opens, r.closes) for r in queue.opening_ranges.all()} if queue.pk else set()
+
+
+def closed_dates_of(queue: "CallQueue") -> dict[date, str]:
+    """The queue's stored closed dates, each with its name."""
+    return {c.date: c.name for c in queue.closed_dates.all()} if queue.pk else {}

@@ -6,7 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integrations.base import WeeklyRange
+from queues.models import CallQueue
 from queues.opening_hours import ALL_WEEK, OpeningHours
+from scheduler.schedule.exporter import dump_schedule, export_document
+from scheduler.schedule.importer import import_schedule
+from scheduler.schedule.parse import ScheduleFormatError, parse_schedule
 
 NEW_YORK = ZoneInfo("America/New_York")
 WEEKDAYS = range(5)
@@ -150,3 +154,88 @@ def test_staffed_hours_become_weekly_ranges_entered_in_admin(days, weekdays):
     assert (support.hours_timezone, support.hours_source) == ("America/New_York", "admin")
     assert not new.get_model("queues", "OpeningRange").objects.filter(queue__provider_id="2").exists()
     MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+# The schedule file: `opening_hours`, `closed_dates` and `hours_timezone` on a queue, all optional.
+
+FILE = """
+timezone: America/New_York
+queues:
+  - id: "1"
+    name: Support
+    min_staff: 2
+    opening_hours:
+      - {days: [mon, tue, wed, thu, fri], opens: "08:00", closes: "20:00"}
+      - {days: [sat], opens: "22:00", closes: "02:00"}
+    closed_dates:
+      - {date: 2026-12-25, name: Christmas Day}
+"""
+
+
+def stored_hours(provider_id):
+    queue = CallQueue.objects.get(provider_id=provider_id)
+    ranges = sorted((r.weekday, r.opens, r.closes) for r in queue.opening_ranges.all())
+    return queue.hours_timezone, queue.hours_source, ranges, {c.date: c.name for c in queue.closed_dates.all()}
+
+
+@pytest.mark.django_db
+def test_a_schedule_file_sets_a_queues_opening_hours_and_closed_dates():
+    import_schedule(parse_schedule(FILE))
+    zone, source, ranges, closed = stored_hours("1")
+    assert (zone, source) == ("America/New_York", "admin")
+    assert ranges == [(d, time(8), time(20)) for d in range(5)] + [(5, time(22), time(2))]
+    assert closed == {date(2026, 12, 25): "Christmas Day"}
+
+
+@pytest.mark.django_db
+def test_a_file_without_the_hours_keys_leaves_the_stored_hours_alone():
+    import_schedule(parse_schedule(FILE))
+    report = import_schedule(parse_schedule('queues:\n  - {id: "1", name: Support, min_staff: 2}\n'))
+    assert len(stored_hours("1")[2]) == 6 and len(stored_hours("1")[3]) == 1
+    assert report.unchanged["queues"] == 1
+
+
+@pytest.mark.django_db
+def test_changed_hours_count_the_queue_as_updated():
+    import_schedule(parse_schedule(FILE))
+    report = import_schedule(parse_schedule(FILE.replace('"20:00"', '"19:00"')))
+    assert report.updated["queues"] == 1
+    assert (0, time(8), time(19)) in stored_hours("1")[2]
+
+
+@pytest.mark.django_db
+def test_the_export_writes_the_hours_back_in_the_same_form():
+    import_schedule(parse_schedule(FILE))
+    text = dump_schedule(export_document())
+    assert "opening_hours:\n  - days: [mon, tue, wed, thu, fri]\n    opens: 08:00\n    closes: '20:00'\n" in text
+    assert "closed_dates:\n  - date: 2026-12-25\n    name: Christmas Day\n" in text
+    CallQueue.objects.all().delete()
+    import_schedule(parse_schedule(text))
+    assert stored_hours("1")[2] == [(d, time(8), time(20)) for d in range(5)] + [(5, time(22), time(2))]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        ('opens: "25:00"', "queues[0].opening_hours[0].opens: '25:00' is not a time (HH:MM)"),
+        ("days: [mon, funday]", "queues[0].opening_hours[0].days: unknown weekday 'funday'"),
+        ('from: "08:00"', "queues[0].opening_hours[0].from: unknown key: expected one of closes, days, opens"),
+    ],
+)
+def test_a_bad_opening_range_is_refused_naming_its_place(mistake, message):
+    key = mistake.split(":")[0]
+    line = {"opens": 'opens: "08:00"', "days": "days: [mon, tue, wed, thu, fri]", "from": 'opens: "08:00"'}[key]
+    text = FILE.replace(line, mistake, 1)
+    with pytest.raises(ScheduleFormatError) as error:
+        parse_schedule(text)
+    assert any(e.startswith(message) for e in error.value.errors), error.value.errors
+
+
+def test_a_bad_closed_date_and_zone_are_refused_naming_their_place():
+    text = FILE.replace("date: 2026-12-25", 'date: "2026-02-30"').replace(
+        "min_staff: 2", "min_staff: 2\n    hours_timezone: Mars/Olympus"
+    )
+    with pytest.raises(ScheduleFormatError) as error:
+        parse_schedule(text)
+    assert any(e.startswith("queues[0].closed_dates[0].date: '2026-02-30' is not a date") for e in error.value.errors)
+    assert any(e.startswith("queues[0].hours_timezone: unknown timezone 'Mars/Olympus'") for e in error.value.errors)
