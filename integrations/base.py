@@ -100,7 +100,6 @@ class QueueInfo:
     name: str
     editable_member_status: bool = True
     member_ids: tuple[str, ...] = field(default=())
-    hours: BusinessHours | None = None  # None: the provider keeps no hours for queues (or they were not read)
 
 
 class Provider(ABC):
@@ -131,6 +130,10 @@ class Provider(ABC):
     @abstractmethod
     def write_agent_queue_presence(self, agent_id: str, accept: dict[str, bool]) -> None:
         """Set one agent's acceptCalls in many queues (queue id -> value) in one call."""
+
+    def read_business_hours(self, queue_id: str) -> BusinessHours | None:
+        """The queue's weekly opening hours as the provider keeps them; None where it keeps none."""
+        return None
 
     def read_agent_queues(self, agent_id: str, queue_ids: list[str]) -> dict[str, bool]:
         """queue id -> acceptCalls of one agent: a read per queue here; a provider that can do it
