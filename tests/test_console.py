@@ -14,7 +14,16 @@ from django.utils import timezone
 
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
-from queues.models import Agent, AuditEntry, AuditField, CallQueue, OpeningRange, QueueMembership, ReconcileRun
+from queues.models import (
+    Agent,
+    AuditEntry,
+    AuditField,
+    CallQueue,
+    OpeningRange,
+    Override,
+    QueueMembership,
+    ReconcileRun,
+)
 from scheduler.admin import repeats_of
 from scheduler.models import Shift
 from scheduler.reconcile.run import reconcile_locked
@@ -214,10 +223,35 @@ def test_her_page_says_stopping_would_leave_an_open_queue_short(james_on_tuesday
     assert SHORT in james_on_tuesday_morning.get("/").text
 
 
-def test_stopping_below_min_staff_says_so_after_the_change(james_on_tuesday_morning):
-    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": ""}
+def test_stopping_below_min_staff_asks_her_to_confirm_first_and_changes_nothing_yet(james_on_tuesday_morning):
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": "30"}
+    response = james_on_tuesday_morning.post("/toggle/", form)
+    assert response.status_code == 200 and SHORT in response.text
+    assert '<input type="hidden" name="confirmed" value="on">' in response.text
+    assert '<input type="hidden" name="duration" value="30">' in response.text
+    assert "Stop taking Support calls anyway" in response.text
+    assert not Override.objects.exists()
+
+
+def test_stopping_below_min_staff_once_confirmed_says_so_after_the_change(james_on_tuesday_morning):
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": "", "confirmed": "on"}
     response = james_on_tuesday_morning.post("/toggle/", form, follow=True)
     assert warnings_of(response) == [f"You stopped taking Support calls. {SHORT}"]
+    assert Override.objects.filter(queue__provider_id=SUPPORT, accept=False).exists()
+
+
+def test_stepping_away_below_min_staff_asks_her_to_confirm_first(james_on_tuesday_morning):
+    form = {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls", "duration": ""}
+    response = james_on_tuesday_morning.post("/away/", form)
+    assert SHORT in response.text and "Step away anyway" in response.text
+    assert not Override.objects.exists()
+
+
+def test_no_confirm_step_while_the_queue_is_closed(james_on_tuesday_morning):
+    open_hours(SUPPORT, days=range(7), opens=time(12), closes=time(20))
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": ""}
+    response = james_on_tuesday_morning.post("/toggle/", form, follow=True)
+    assert response.redirect_chain and warnings_of(response) == []
 
 
 def test_no_warning_while_the_queue_is_closed(james_on_tuesday_morning):

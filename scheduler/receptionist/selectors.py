@@ -124,6 +124,21 @@ def short_if_stopped(queue: CallQueue, others: int, *, at: datetime) -> str:
     return f"{queue.name} needs {queue.min_staff} taking its calls now; without you {people}, below its min staff."
 
 
+def would_leave_short(
+    agent: Agent, *, at: datetime, queue: CallQueue | None = None, accept: bool | None = None, dnd_status: str = ""
+) -> list[str]:
+    """In words, each open queue her change (stop one queue, or step away from all) leaves below its min staff."""
+    if queue is not None:
+        queues = [queue] if accept is False else []
+    elif dnd_status and queue_calls_reach(dnd_status) is False:  # stepping away: every queue she takes calls of
+        taking = QueueMembership.objects.filter(agent=agent, accepting=True).select_related("queue")
+        queues = [m.queue for m in taking] if queue_calls_reach(agent.dnd_status) is not False else []
+    else:
+        queues = []
+    others = others_taking_calls(agent, queues)
+    return [short for q in queues if (short := short_if_stopped(q, others.get(q.pk, 0), at=at))]
+
+
 def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):
     """(queue id -> accepting, DnD status, problem) from the provider, giving up after `timeout` seconds.
 
