@@ -91,6 +91,7 @@ class ClosedDateInline(admin.TabularInline):
     extra = 0
     fields = ["date", "name"]
     verbose_name = "closed date (holiday)"
+    verbose_name_plural = "closed dates (holidays)"
 
 
 def zone_choices() -> list[tuple[str, str]]:
