@@ -73,7 +73,12 @@ def my_queues(
 ) -> MyQueues:
     """Each of her queues: taking calls now (live, else last known), what the schedule says and until when."""
     at = at or timezone.now()
-    memberships = list(QueueMembership.objects.filter(agent=agent).select_related("queue").order_by("queue__name"))
+    memberships = list(
+        QueueMembership.objects.filter(agent=agent)
+        .select_related("queue")
+        .prefetch_related("queue__opening_ranges", "queue__closed_dates")  # each queue's hours, for "short"
+        .order_by("queue__name")
+    )
     plan = agent_plan(agent, start=at - timedelta(days=2), end=at + LOOKAHEAD)
     held = plan.state(at).held.values()  # the holds in force, as the reconciler sees them
     stored = Override.objects.select_related("queue").in_bulk([o.override_id for o in held])
