@@ -10,6 +10,7 @@ A closed date closes the whole local day, also the part of an overnight range th
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +27,9 @@ ALL_WEEK = tuple(WeeklyRange(weekday, time(0), time(0)) for weekday in range(7))
 
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of local `day` `at` in `tz`, RFC 5545 style (fold=0)."""
-    return datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(UTC)
+    if at.fold:
+        at = at.replace(fold=0)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +54,16 @@ class OpeningHours:
     def _ranges_on(self, day: date) -> list[Span]:
         return [
             (local_instant(day, r.opens, self.tz), local_instant(day + (r.closes <= r.opens) * DAY, r.closes, self.tz))
-            for r in self.ranges
-            if r.weekday == day.weekday()
+            for r in _by_weekday(self.ranges)[day.weekday()]
         ]
 
     def _whole_day(self, day: date) -> Span:
         return local_instant(day, time(0), self.tz), local_instant(day + DAY, time(0), self.tz)
+
+
+@lru_cache(maxsize=4096)  # a queue's ranges are asked for again on every board refresh
+def _by_weekday(ranges: tuple[WeeklyRange, ...]) -> tuple[tuple[WeeklyRange, ...], ...]:
+    return tuple(tuple(r for r in ranges if r.weekday == weekday) for weekday in range(7))
 
 
 def _days(first: date, last: date) -> Iterable[date]:
