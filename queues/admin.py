@@ -79,8 +79,20 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["queue", "agent"]
 
 
+class OpeningRangeFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Weekly ranges are local times: refuse them without a zone rather than read them as UTC."""
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if kept and not self.instance.hours_timezone:
+            raise forms.ValidationError(
+                "Choose the opening hours zone above: the weekly ranges are local times in that zone."
+            )
+
+
 class OpeningRangeInline(admin.TabularInline):
     model = OpeningRange
+    formset = OpeningRangeFormSet
     extra = 0
     fields = ["weekday", "opens", "closes"]
     verbose_name = "weekly opening range"

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 
 from integrations.base import WeeklyRange
 from queues.models import CallQueue
@@ -239,3 +240,51 @@ def test_a_bad_closed_date_and_zone_are_refused_naming_their_place():
         parse_schedule(text)
     assert any(e.startswith("queues[0].closed_dates[0].date: '2026-02-30' is not a date") for e in error.value.errors)
     assert any(e.startswith("queues[0].hours_timezone: unknown timezone 'Mars/Olympus'") for e in error.value.errors)
+
+
+# The admin: weekly ranges and closed dates as inlines of the queue, in a zone from the list.
+
+
+def queue_form(queue, **changes):
+    data = {
+        "provider": "ringcentral", "provider_id": queue.provider_id, "name": queue.name, "min_staff": "1",
+        "enforce": "on", "editable_member_status": "on", "hours_timezone": "America/New_York",
+        "hours_source": "provider",
+        "opening_ranges-TOTAL_FORMS": "1", "opening_ranges-INITIAL_FORMS": "0",
+        "opening_ranges-0-weekday": "0", "opening_ranges-0-opens": "08:00", "opening_ranges-0-closes": "20:00",
+        "closed_dates-TOTAL_FORMS": "1", "closed_dates-INITIAL_FORMS": "0",
+        "closed_dates-0-date": "2026-12-25", "closed_dates-0-name": "Christmas Day",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    return data | changes
+
+
+def test_hours_entered_in_admin_are_the_admins_and_the_sync_leaves_them(bob, client):
+    queue = CallQueue.objects.create(provider_id="9", name="Fresh")
+    url = reverse("admin:queues_callqueue_change", args=[queue.pk])
+    response = client.post(url, queue_form(queue))
+    assert response.status_code == 302, response.context and response.context["errors"]
+    queue.refresh_from_db()
+    assert (queue.hours_source, queue.hours_timezone) == ("admin", "America/New_York")
+    assert [str(r) for r in queue.opening_ranges.all()] == ["Monday 08:00–20:00"]
+    assert [str(c) for c in queue.closed_dates.all()] == ["2026-12-25 Christmas Day"]
+    listed = client.get(reverse("admin:queues_callqueue_changelist")).text
+    assert "Monday 08:00–20:00 America/New_York; 1 closed date (from entered here)" in listed
+
+
+def test_weekly_ranges_without_a_zone_are_refused_with_the_fix(bob, client):
+    queue = CallQueue.objects.create(provider_id="9", name="Fresh")
+    url = reverse("admin:queues_callqueue_change", args=[queue.pk])
+    response = client.post(url, queue_form(queue, hours_timezone=""))
+    assert response.status_code == 200
+    assert "Choose the opening hours zone above: the weekly ranges are local times in that zone." in response.text
+    assert not queue.opening_ranges.exists()
+
+
+def test_the_zone_is_chosen_from_the_iana_list(bob, client):
+    queue = CallQueue.objects.create(provider_id="9", name="Fresh")
+    url = reverse("admin:queues_callqueue_change", args=[queue.pk])
+    page = client.get(url).text
+    assert '<option value="America/New_York">America/New_York</option>' in page
+    response = client.post(url, queue_form(queue, hours_timezone="Mars/Olympus"))
+    assert "Select a valid choice. Mars/Olympus is not one of the available choices." in response.text
