@@ -6,6 +6,7 @@ for anything that went wrong, so callers branch on meaning, not on strings.
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import time
 from typing import ClassVar, TypeVar
 
 from django.db import models
@@ -77,6 +78,23 @@ class Readings(dict[str, V]):
 
 
 @dataclass(frozen=True, slots=True)
+class WeeklyRange:
+    """Open on `weekday` (Monday = 0) from `opens` to `closes`, local; `closes` at or before `opens`: the next day."""
+
+    weekday: int
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    """A queue's weekly opening hours as its provider keeps them; no ranges means open around the clock."""
+
+    timezone: str  # IANA name, as the provider gave it
+    ranges: tuple[WeeklyRange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class QueueInfo:
     id: str
     name: str
@@ -112,6 +130,10 @@ class Provider(ABC):
     @abstractmethod
     def write_agent_queue_presence(self, agent_id: str, accept: dict[str, bool]) -> None:
         """Set one agent's acceptCalls in many queues (queue id -> value) in one call."""
+
+    def read_business_hours(self, queue_id: str) -> BusinessHours | None:
+        """The queue's weekly opening hours as the provider keeps them; None where it keeps none."""
+        return None
 
     def read_agent_queues(self, agent_id: str, queue_ids: list[str]) -> dict[str, bool]:
         """queue id -> acceptCalls of one agent: a read per queue here; a provider that can do it

@@ -2,8 +2,9 @@
 
 import calendar
 from functools import cached_property
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
@@ -15,7 +16,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.models import CallEvent, LiveStatus, ProviderIdentity, WebhookEvent
 
-from .models import Agent, AuditEntry, CallQueue, DndStatus, QueueMembership, ReconcileRun
+from .models import Agent, AuditEntry, CallQueue, ClosedDate, DndStatus, OpeningRange, QueueMembership, ReconcileRun
+from .opening_hours import opening_hours_of
 from .ringplan.webhooks import webhook_process
 
 # The zone a supervisor chose on the supervisor pages (scheduler/supervisor/views.py), kept in her session.
@@ -77,40 +79,101 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["queue", "agent"]
 
 
+class OpeningRangeFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Weekly ranges are local times: refuse them without a zone rather than read them as UTC."""
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if kept and not self.instance.hours_timezone:
+            raise forms.ValidationError(
+                "Choose the opening hours zone above: the weekly ranges are local times in that zone."
+            )
+
+
+class OpeningRangeInline(admin.TabularInline):
+    model = OpeningRange
+    formset = OpeningRangeFormSet
+    extra = 0
+    fields = ["weekday", "opens", "closes"]
+    verbose_name = "weekly opening range"
+
+
+class ClosedDateInline(admin.TabularInline):
+    model = ClosedDate
+    extra = 0
+    fields = ["date", "name"]
+    verbose_name = "closed date (holiday)"
+    verbose_name_plural = "closed dates (holidays)"
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone, as the shift and supervisor pages offer them; empty for none."""
+    return [("", "---------")] + [(z, z) for z in sorted(available_timezones())]
+
+
+class CallQueueForm(forms.ModelForm):
+    hours_timezone = forms.TypedChoiceField(
+        label="Opening hours zone",
+        choices=zone_choices,
+        required=False,
+        help_text=CallQueue._meta.get_field("hours_timezone").help_text,
+    )
+
+    class Meta:
+        model = CallQueue
+        fields = ["hours_timezone"]
+
+
 @admin.register(CallQueue)
 class CallQueueAdmin(HistoryLinkMixin, SimpleHistoryAdmin):
+    form = CallQueueForm
     list_display = [
         "name",
         "provider_id",
         "provider",
         "min_staff",
-        "staffed_hours",
+        "opening_hours",
         "editable_member_status",
         "enforce",
     ]
-    list_filter = ["provider", "editable_member_status", "enforce"]
+    list_filter = ["provider", "editable_member_status", "enforce", "hours_source"]
     search_fields = ["name", "provider_id"]
     readonly_fields = ["audit_history"]
     history_filter = "queue__id__exact"
-    inlines = [MembershipInline]
+    inlines = [OpeningRangeInline, ClosedDateInline, MembershipInline]
     fieldsets = [
         (None, {"fields": ["provider", "provider_id", "name", "editable_member_status", "enforce", "audit_history"]}),
         (
-            "Staffing",
+            "Staffing and opening hours",
             {
-                "fields": ["min_staff", "staffed_from", "staffed_until", "staffed_days", "staffed_timezone"],
-                "description": "Min staff counts only within the staffed hours (on the board, in coverage and "
-                "on the timeline). Leave the hours empty for a queue staffed around the clock.",
+                "fields": ["min_staff", "hours_timezone", "hours_source"],
+                "description": "Min staff counts only while the queue is open: in its weekly opening ranges, not on "
+                "its closed dates (on the board, in coverage, on the timeline and on the receptionist page). "
+                "No ranges and no closed dates: open around the clock. Closed dates are entered here only; "
+                "the weekly ranges can come from RingCentral's business hours of the queue.",
             },
         ),
     ]
 
-    @admin.display(description="staffed hours")
-    def staffed_hours(self, queue):
-        if queue.staffed_from is None or queue.staffed_until is None:
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("opening_ranges", "closed_dates")
+
+    def save_related(self, request, form, formsets, change):
+        """Hours edited here are the admin's: the queue sync no longer replaces them."""
+        super().save_related(request, form, formsets, change)
+        edited = any(f.model is OpeningRange and f.has_changed() for f in formsets)
+        if edited and form.instance.hours_source != CallQueue.HoursSource.ADMIN:
+            form.instance.hours_source = CallQueue.HoursSource.ADMIN
+            form.instance.save(update_fields=["hours_source"])
+
+    @admin.display(description="opening hours")
+    def opening_hours(self, queue):
+        if opening_hours_of(queue) is None:
             return "around the clock"
-        days = queue.staffed_days.replace(",", " ") or "every day"
-        return f"{days} {queue.staffed_from:%H:%M}–{queue.staffed_until:%H:%M} {queue.staffed_timezone}"
+        ranges = ", ".join(str(r) for r in queue.opening_ranges.all()) or "every day"
+        closed = len(queue.closed_dates.all())
+        shut = f"; {closed} closed date{'s' if closed != 1 else ''}" if closed else ""
+        return f"{ranges} {queue.hours_timezone or 'UTC'}{shut} (from {queue.get_hours_source_display()})"
 
 
 @admin.register(Agent)

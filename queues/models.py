@@ -35,13 +35,15 @@ def queue_calls_reach(dnd_status: str | None) -> bool | None:
     return None if not dnd_status else dnd_status in LETS_QUEUE_CALLS_THROUGH
 
 
-WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 # What an agent may be set to when off shift (TakeAllCalls would be no change at all).
 OFF_SHIFT_DND_CHOICES = [c for c in DndStatus.choices if c[0] != DndStatus.TAKE_ALL_CALLS]
 
 
 class CallQueue(models.Model):
+    class HoursSource(models.TextChoices):
+        ADMIN = "admin", "entered here"
+        PROVIDER = "provider", "the provider (RingCentral business hours)"
+
     provider = models.CharField(max_length=20, choices=MANAGED, default=ProviderName.RINGCENTRAL)
     provider_id = models.CharField(
         "provider id",
@@ -50,22 +52,21 @@ class CallQueue(models.Model):
     )
     name = models.CharField(max_length=200)
     min_staff = models.PositiveIntegerField(
-        default=0, help_text="Agents the queue needs at any time it is staffed (within its staffed hours, if set)."
+        default=0, help_text="Agents the queue needs at any time it is open (within its opening hours, if set)."
     )
-    staffed_from = models.TimeField(
-        null=True, blank=True, help_text="Local time the queue opens each staffed day. Empty: staffed around the clock."
-    )
-    staffed_until = models.TimeField(
-        null=True, blank=True, help_text="Local time it closes; at or before the opening time means the next day."
-    )
-    staffed_days = models.CharField(
-        max_length=40, blank=True, help_text="Weekdays it opens on, e.g. mon,tue,wed,thu,fri. Empty: every day."
-    )
-    staffed_timezone = models.CharField(
-        "staffed hours zone",
+    hours_timezone = models.CharField(
+        "opening hours zone",
         max_length=64,
         blank=True,
-        help_text="IANA zone of the hours above, e.g. America/New_York.",
+        help_text="IANA zone the opening hours are in, e.g. America/New_York.",
+    )
+    hours_source = models.CharField(
+        "opening hours from",
+        max_length=20,
+        choices=HoursSource.choices,
+        default=HoursSource.PROVIDER,
+        help_text="Entered here: the queue sync leaves them alone. From the provider: each sync replaces them "
+        "with the queue's business hours there.",
     )
     editable_member_status = models.BooleanField(
         default=True, help_text="Whether members may change their own status in this queue (from the provider)."
@@ -93,27 +94,53 @@ class CallQueue(models.Model):
         return f"{self.name} ({self.provider_id})"
 
     def clean(self):
-        hours = (self.staffed_from, self.staffed_until, self.staffed_timezone)
-        if any(hours) and not all(v not in (None, "") for v in hours):
-            raise ValidationError(
-                {
-                    "staffed_from": "staffed hours need an opening time, a closing time and a zone; "
-                    "or leave all three empty"
-                }
-            )
-        if self.staffed_timezone:
+        if self.hours_timezone:
             try:
-                ZoneInfo(self.staffed_timezone)
+                ZoneInfo(self.hours_timezone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValidationError(
                     {
-                        "staffed_timezone": f"unknown timezone {self.staffed_timezone!r}: "
+                        "hours_timezone": f"unknown timezone {self.hours_timezone!r}: "
                         "use an IANA name such as America/New_York"
                     }
                 ) from None
-        unknown = [d for d in self.staffed_days.split(",") if d.strip() and d.strip().lower() not in WEEKDAY_NAMES]
-        if unknown:
-            raise ValidationError({"staffed_days": f"unknown weekday {unknown[0]!r}: use {', '.join(WEEKDAY_NAMES)}"})
+
+
+WEEKDAY_CHOICES = [(i, day) for i, day in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                                      "Saturday", "Sunday"))]  # fmt: skip
+
+
+class OpeningRange(models.Model):
+    """One weekly range a queue is open: a weekday, an opening and a closing local time in the queue's zone."""
+
+    queue = models.ForeignKey(CallQueue, on_delete=models.CASCADE, related_name="opening_ranges")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAY_CHOICES)
+    opens = models.TimeField(help_text="Local time it opens.")
+    closes = models.TimeField(help_text="Local time it closes; at or before the opening time: the next day.")
+
+    class Meta:
+        ordering = ["queue", "weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="openingrange_weekday_monday_to_sunday"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class ClosedDate(models.Model):
+    """A local date a queue is closed all day (a holiday), whatever its weekly ranges say."""
+
+    queue = models.ForeignKey(CallQueue, on_delete=models.CASCADE, related_name="closed_dates")
+    date = models.DateField(help_text="Closed from midnight to midnight in the queue's opening hours zone.")
+    name = models.CharField(max_length=200, blank=True, help_text="E.g. Christmas Day.")
+
+    class Meta:
+        ordering = ["queue", "date"]
+        constraints = [models.UniqueConstraint(fields=["queue", "date"], name="closeddate_unique_queue_date")]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
 class Agent(models.Model):

@@ -17,6 +17,12 @@ SUPERVISOR_PERMISSIONS = [
     ("scheduler", "change_feedtoken"),  # only to revoke links (the admin's one action); every field is read-only
     ("queues", "view_callqueue"),
     ("queues", "change_callqueue"),  # min staff and enforcement are the supervisor's to set
+    # A queue's opening hours and closed dates, the inlines of its admin page.
+    *(
+        ("queues", f"{verb}_{model}")
+        for model in ("openingrange", "closeddate")
+        for verb in ("add", "change", "delete", "view")
+    ),
     ("queues", "view_agent"),
     ("queues", "change_agent"),  # off-shift DnD and the receptionist login
     ("queues", "view_queuemembership"),

@@ -1,4 +1,4 @@
-"""The supervisor's console at a glance: plans that cannot apply, staffed hours, readable lists."""
+"""The supervisor's console at a glance: plans that cannot apply, opening hours, readable lists."""
 
 import io
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,14 +14,23 @@ from django.utils import timezone
 
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
-from queues.models import Agent, AuditEntry, AuditField, CallQueue, QueueMembership, ReconcileRun
+from queues.models import (
+    Agent,
+    AuditEntry,
+    AuditField,
+    CallQueue,
+    OpeningRange,
+    Override,
+    QueueMembership,
+    ReconcileRun,
+)
 from scheduler.admin import repeats_of
 from scheduler.models import Shift
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.recurrence import WEEKDAYS
 from scheduler.schedule.membership import cannot_apply, current_shift_pairs
 from scheduler.supervisor.board import now_board
-from scheduler.supervisor.coverage import StaffedHours, coverage_report
+from scheduler.supervisor.coverage import coverage_report
 from scheduler.supervisor.timeline import queue_timeline
 from tests.support.personas import link_receptionist
 
@@ -129,22 +138,28 @@ def test_the_run_report_says_its_problems_in_words(bob, client, admin_user):
     assert "[&quot;" not in page and '["' not in page
 
 
-# Staffed hours: min staff counts only while a queue is open.
+# Opening hours: min staff counts only while a queue is open (the pure rules: tests/test_opening_hours.py).
 
 WEEK_START = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # Mon 00:00 New York
-WEEKDAYS_8_TO_8 = {"staffed_from": time(8), "staffed_until": time(20), "staffed_days": "mon,tue,wed,thu,fri"}
+WEEKDAYS_8_TO_8 = {"days": range(5), "opens": time(8), "closes": time(20)}
 
 
-def open_hours(queue_id, **hours):
-    CallQueue.objects.filter(provider_id=queue_id).update(staffed_timezone="America/New_York", **hours)
+def open_hours(queue_id, *, days, opens, closes):
+    """The queue's hours, entered in admin, replaced by one range on each of `days` in New York."""
+    queue = CallQueue.objects.get(provider_id=queue_id)
+    queue.opening_ranges.all().delete()
+    queue.closed_dates.all().delete()
+    OpeningRange.objects.bulk_create(OpeningRange(queue=queue, weekday=d, opens=opens, closes=closes) for d in days)
+    CallQueue.objects.filter(pk=queue.pk).update(hours_timezone="America/New_York", hours_source="admin")
 
 
-def test_a_queue_staffed_around_the_clock_has_gaps_at_night_and_on_weekends(demo):
+def test_a_queue_open_around_the_clock_has_gaps_at_night_and_on_weekends(demo):
+    open_hours(SUPPORT, days=(), opens=time(0), closes=time(0))  # no ranges, no closed dates: always open
     gaps = [s for s, _ in coverage_report(start=WEEK_START, end=WEEK_START + timedelta(days=7))]
     assert any(s.queue_id == SUPPORT and s.start.astimezone(NEW_YORK).hour < 8 for s in gaps)
 
 
-def test_gaps_are_counted_only_in_a_queues_staffed_hours(demo):
+def test_gaps_are_counted_only_in_a_queues_opening_hours(demo):
     open_hours(SUPPORT, **WEEKDAYS_8_TO_8)
     gaps = [
         s for s, _ in coverage_report(start=WEEK_START, end=WEEK_START + timedelta(days=7)) if s.queue_id == SUPPORT
@@ -154,29 +169,13 @@ def test_gaps_are_counted_only_in_a_queues_staffed_hours(demo):
         assert start.weekday() < 5 and time(8) <= start.time() and end.time() <= time(20) and end.date() == start.date()
 
 
-@pytest.mark.parametrize(
-    ("opens", "closes", "at", "is_open"),
-    [
-        (time(8), time(20), datetime(2026, 11, 24, 13, 0, tzinfo=UTC), True),  # Tue 08:00 NY
-        (time(8), time(20), datetime(2026, 11, 24, 12, 59, tzinfo=UTC), False),  # Tue 07:59 NY
-        (time(8), time(20), datetime(2026, 11, 29, 15, 0, tzinfo=UTC), False),  # Sunday
-        (time(22), time(6), datetime(2026, 11, 25, 9, 0, tzinfo=UTC), True),  # Wed 04:00 NY, opened Tue 22:00
-        (time(22), time(6), datetime(2026, 11, 28, 9, 0, tzinfo=UTC), True),  # Sat 04:00, opened Fri 22:00
-        (time(22), time(6), datetime(2026, 11, 29, 9, 0, tzinfo=UTC), False),  # Sun 04:00: Saturday is closed
-    ],
-)
-def test_staffed_hours_open_on_their_days_and_run_past_midnight(opens, closes, at, is_open):
-    hours = StaffedHours(opens, closes, frozenset(range(5)), NEW_YORK)
-    assert hours.is_open(at) is is_open
-
-
 @time_machine.travel(datetime(2026, 11, 24, 3, 0, tzinfo=UTC), tick=False)  # Mon 22:00 NY: Support closed
 def test_a_closed_queue_is_not_below_min_staff_on_the_board(bob, client):
     open_hours(SUPPORT, **WEEKDAYS_8_TO_8)
     support = next(q for q in now_board(at=timezone.now()) if q.queue.provider_id == SUPPORT)
     assert (support.open, support.below_min) == (False, False)
     page = client.get(reverse("admin:scheduler_supervision_board")).text
-    assert "closed now: min staff applies in its staffed hours only" in page
+    assert "closed now: min staff applies in its opening hours only" in page
 
 
 @time_machine.travel(NOW, tick=False)
@@ -186,9 +185,9 @@ def test_an_open_queue_below_min_staff_is_still_red(demo):
     assert (support.open, support.below_min) == (True, True)  # nobody was read taking calls yet
 
 
-def test_staffed_hours_need_a_zone_the_system_knows(demo):
+def test_opening_hours_need_a_zone_the_system_knows(demo):
     queue = CallQueue.objects.get(provider_id=SUPPORT)
-    queue.staffed_from, queue.staffed_until, queue.staffed_timezone = time(8), time(20), "Mars/Olympus"
+    queue.hours_timezone = "Mars/Olympus"
     with pytest.raises(ValidationError) as error:
         queue.full_clean()
     assert "unknown timezone 'Mars/Olympus'" in str(error.value)
@@ -224,14 +223,39 @@ def test_her_page_says_stopping_would_leave_an_open_queue_short(james_on_tuesday
     assert SHORT in james_on_tuesday_morning.get("/").text
 
 
-def test_stopping_below_min_staff_says_so_after_the_change(james_on_tuesday_morning):
-    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": ""}
+def test_stopping_below_min_staff_asks_her_to_confirm_first_and_changes_nothing_yet(james_on_tuesday_morning):
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": "30"}
+    response = james_on_tuesday_morning.post("/toggle/", form)
+    assert response.status_code == 200 and SHORT in response.text
+    assert '<input type="hidden" name="confirmed" value="on">' in response.text
+    assert '<input type="hidden" name="duration" value="30">' in response.text
+    assert "Stop taking Support calls anyway" in response.text
+    assert not Override.objects.exists()
+
+
+def test_stopping_below_min_staff_once_confirmed_says_so_after_the_change(james_on_tuesday_morning):
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": "", "confirmed": "on"}
     response = james_on_tuesday_morning.post("/toggle/", form, follow=True)
     assert warnings_of(response) == [f"You stopped taking Support calls. {SHORT}"]
+    assert Override.objects.filter(queue__provider_id=SUPPORT, accept=False).exists()
+
+
+def test_stepping_away_below_min_staff_asks_her_to_confirm_first(james_on_tuesday_morning):
+    form = {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls", "duration": ""}
+    response = james_on_tuesday_morning.post("/away/", form)
+    assert SHORT in response.text and "Step away anyway" in response.text
+    assert not Override.objects.exists()
+
+
+def test_no_confirm_step_while_the_queue_is_closed(james_on_tuesday_morning):
+    open_hours(SUPPORT, days=range(7), opens=time(12), closes=time(20))
+    form = {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": ""}
+    response = james_on_tuesday_morning.post("/toggle/", form, follow=True)
+    assert response.redirect_chain and warnings_of(response) == []
 
 
 def test_no_warning_while_the_queue_is_closed(james_on_tuesday_morning):
-    open_hours(SUPPORT, staffed_from=time(12), staffed_until=time(20), staffed_days="")
+    open_hours(SUPPORT, days=range(7), opens=time(12), closes=time(20))
     assert "Support needs 2" not in james_on_tuesday_morning.get("/").text
 
 

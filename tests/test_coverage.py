@@ -125,7 +125,8 @@ def test_the_command_lists_the_demo_schedules_shortfalls_as_json():
     call_command("coverage", "--from", "2026-11-24T13:00:00Z", "--to", "2026-11-24T22:00:00Z", "--json", stdout=out)
     rows = [(r["name"], r["start"], r["end"], r["missing"]) for r in json.loads(out.getvalue())]
     assert ("Support", "2026-11-24T17:00:00+00:00", "2026-11-24T20:00:00+00:00", 1) in rows
-    assert ("Dr. Baker", "2026-11-24T13:00:00+00:00", "2026-11-24T22:00:00+00:00", 1) in rows
+    # Dr. Baker opens at 09:00 New York (the demo's opening hours): its gap starts then, not at the window's start.
+    assert ("Dr. Baker", "2026-11-24T14:00:00+00:00", "2026-11-24T22:00:00+00:00", 1) in rows
 
 
 @pytest.mark.django_db

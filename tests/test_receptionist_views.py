@@ -99,7 +99,9 @@ def test_a_provider_error_on_the_live_read_is_put_in_words(tuesday_morning):
 
 
 def test_a_toggle_writes_at_once_says_so_and_is_audited(tuesday_morning, james, emulator, rc):
-    response = james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": ""}, follow=True)
+    response = james.post(
+        "/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off", "confirmed": "on", "duration": ""}, follow=True
+    )
     assert (
         "Done: you are not taking Support calls until 12:00, when Support mornings ends." in response.content.decode()
     )
@@ -110,7 +112,7 @@ def test_a_toggle_writes_at_once_says_so_and_is_audited(tuesday_morning, james, 
 
 
 def test_a_chosen_duration_sets_the_overrides_end(tuesday_morning, james):
-    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off", "duration": "30"})
+    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off", "confirmed": "on", "duration": "30"})
     override = Override.objects.get()
     assert (override.until - override.starts_at).total_seconds() == 30 * 60
 
@@ -145,7 +147,9 @@ def test_a_non_editable_queue_is_refused_with_the_reason(tuesday_morning, emulat
 
 
 def test_step_away_and_back(tuesday_morning, james, rc):
-    away = james.post("/away/", {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls"}, follow=True)
+    away = james.post(
+        "/away/", {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls", "confirmed": "on"}, follow=True
+    )
     assert "Done: you are away (do not accept queue calls) until 12:00" in away.content.decode()
     assert rc.read_dnd([JAMES]) == {JAMES: "DoNotAcceptDepartmentCalls"}
     assert "I'm back</button>" in away.content.decode()
@@ -157,7 +161,9 @@ def test_step_away_and_back(tuesday_morning, james, rc):
 def test_stepped_away_no_queue_shows_a_green_taking_calls_badge(tuesday_morning, james, rc):
     before = james.get("/").content.decode()
     assert '<span class="badge on">Taking calls</span>' in before and "Stepped away" not in before
-    away = james.post("/away/", {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls"}, follow=True).content.decode()
+    away = james.post(
+        "/away/", {"agent": JAMES, "status": "DoNotAcceptDepartmentCalls", "confirmed": "on"}, follow=True
+    ).content.decode()
     assert rc.read_queue_presence(SUPPORT)[JAMES] is True  # the queue switch itself is still on
     assert '<span class="badge on">Taking calls</span>' not in away
     assert '<span class="badge off">Stepped away</span>' in away
@@ -165,7 +171,7 @@ def test_stepped_away_no_queue_shows_a_green_taking_calls_badge(tuesday_morning,
 
 
 def test_cancel_my_override(tuesday_morning, james, rc):
-    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off"})
+    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off", "confirmed": "on"})
     override = Override.objects.get()
     response = james.post("/cancel/", {"agent": JAMES, "override": override.pk}, follow=True)
     assert "Cancelled: back on the schedule, you are taking Support calls." in response.content.decode()
@@ -199,7 +205,7 @@ def test_repeated_bad_logins_lock_the_user_out(emulator, settings):
 
 
 def test_a_supervisor_cancels_any_override_from_admin(tuesday_morning, james, rc):
-    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off"})
+    james.post("/toggle/", {"agent": JAMES, "queue": SUPPORT, "accept": "off", "confirmed": "on"})
     override = Override.objects.get()
     boss = Client()
     boss.force_login(User.objects.create_superuser("boss", password=PASSWORD))

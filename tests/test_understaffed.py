@@ -7,7 +7,9 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
 
+from integrations.base import WeeklyRange
 from queues.models import ActualChange, Agent, AuditEntry, AuditField, CallQueue, QueueMembership
+from queues.opening_hours import replace_opening_hours
 from scheduler.models import UnderstaffedEpisode
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.supervisor.understaffed import _open_episode, check_understaffed
@@ -73,7 +75,8 @@ def test_dnd_keeping_queue_calls_away_counts_as_not_taking(team, mailoutbox):
 
 
 def test_none_outside_open_hours(team, mailoutbox):
-    CallQueue.objects.filter(pk=team.pk).update(staffed_from=time(9), staffed_until=time(10), staffed_timezone="UTC")
+    CallQueue.objects.filter(pk=team.pk).update(hours_timezone="UTC")
+    replace_opening_hours(team, ranges=[WeeklyRange(day, time(9), time(10)) for day in range(7)])
     taking(MARIA, False)
     assert checks(range(0, 30)) == [0] * 30
     assert not mailoutbox and not UnderstaffedEpisode.objects.exists()

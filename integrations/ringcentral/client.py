@@ -22,7 +22,7 @@ from django.conf import settings
 from requests.auth import AuthBase, HTTPBasicAuth
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from integrations.base import Provider, ProviderError, ProviderName, QueueInfo, Readings
+from integrations.base import BusinessHours, Provider, ProviderError, ProviderName, QueueInfo, Readings
 
 from .errors import LoginRefused, RingCentralError
 from .multipart import parse_batch
@@ -37,6 +37,7 @@ from .schema import (
     QueueMemberPresence,
     ServiceStatus,
     WsTicket,
+    business_hours_from_api,
 )
 from .shared import DatabaseHolds, DatabaseTokens, MemoryTokens, Refusal, Tokens
 
@@ -111,6 +112,15 @@ class RingCentralClient(Provider):
             members = tuple(self.list_queue_members(details.id))
             queues.append(QueueInfo(details.id, details.name, details.editable_member_status, members))
         return queues
+
+    def read_business_hours(self, queue_id: str) -> BusinessHours:
+        """The queue's business hours in its extension's zone (two Light calls); no ranges: 24 hours, 7 days."""
+        hours = self._request("GET", f"{ACCOUNT}/extension/{queue_id}/business-hours").json()
+        extension = self._request("GET", f"{ACCOUNT}/extension/{queue_id}").json()
+        try:
+            return business_hours_from_api(hours, extension)
+        except ValueError as error:
+            raise RingCentralError(f"queue {queue_id}: {error}", permanent=True) from None
 
     def read_queue_presence(self, queue_id: str) -> dict[str, bool]:
         """agent id -> acceptCurrentQueueCalls, for every member of the queue."""

@@ -9,7 +9,9 @@ limit that every request during it restarts (Retry-After can be left out, as Rin
 sometimes does); batch parts that fail one by one; acceptQueueCalls derived from DnD; members'
 own status changes refused where the queue's editableMemberStatus is false; 404
 CMN-102, 400 CMN-101 and RingCentral's error body shape; batch presence as 207
-multipart. State lives in memory, seeded from a schedule file.
+multipart. A queue's extension answers readExtension (its zone in regionalSettings.timezone)
+and its business-hours (the schedule file's opening_hours as weeklyRanges; none: 24/7).
+State lives in memory, seeded from a schedule file.
 
 Tests steer it through a loopback-only control API under /_emulator/: the request log
 (GET, DELETE /requests), faults and limits (GET, PATCH /config), POST /expire-tokens,
@@ -30,11 +32,13 @@ import math
 import secrets
 import threading
 import time
+import zlib
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
@@ -77,6 +81,8 @@ class Queue:
     extension_number: str
     editable_member_status: bool = True
     members: dict[str, bool] = field(default_factory=dict)  # agent id -> acceptCurrentQueueCalls
+    weekly_ranges: dict[str, list[dict]] = field(default_factory=dict)  # WeeklyScheduleInfo; empty: 24/7
+    timezone: str = "America/New_York"  # the extension's regionalSettings.timezone.name
 
 
 @dataclass
@@ -89,7 +95,15 @@ class Account:
     def from_schedule(cls, document) -> "Account":
         """Queues, agents and memberships (every queue-agent pair a shift names together) of a schedule."""
         queues = {
-            q.id: Queue(q.id, q.name, str(1100 + i), q.editable_member_status) for i, q in enumerate(document.queues)
+            q.id: Queue(
+                q.id,
+                q.name,
+                str(1100 + i),
+                q.editable_member_status,
+                weekly_ranges=_weekly_ranges(q.opening_hours or []),
+                timezone=q.hours_timezone or document.timezone,
+            )
+            for i, q in enumerate(document.queues)
         }
         agents = {a.id: Agent(a.id, a.name, str(101 + i)) for i, a in enumerate(document.agents)}
         for shift in document.shifts:
@@ -261,6 +275,8 @@ class Emulator(EmulatorApp):
             ("PUT", queue + "/presence", "update_queue_presence"),
             ("GET", ext + "/call-queue-presence", "read_agent_queues"),
             ("PUT", ext + "/call-queue-presence", "update_agent_queues"),
+            ("GET", ext, "read_extension"),
+            ("GET", ext + "/business-hours", "read_business_hours"),
             ("GET", ext + "/presence", "read_presence"),
             ("PUT", ext + "/presence", "update_presence"),
             ("GET", a + "/call-log", "call_log"),
@@ -640,6 +656,36 @@ class Emulator(EmulatorApp):
         self.account.call_log.extend(records)
         return Response(status=204)
 
+    # ------------------------------------------------------------------ extensions and business hours
+
+    def read_extension(self, request: Request, account: str, ext: str) -> Response:
+        """GET .../extension/{id}: GetExtensionInfoResponse, the slice Callrota reads (its zone) and a little more."""
+        extension_id = self._extension_id(account, ext)
+        queue = self.account.queues.get(extension_id)
+        person = self.account.agents.get(extension_id)
+        named = queue or person
+        assert named is not None  # _extension_id refused any other id
+        zone = queue.timezone if queue else "America/New_York"
+        return self.json(
+            {
+                "id": int(extension_id),
+                "uri": self._extension_uri(request, extension_id),
+                "extensionNumber": named.extension_number,
+                "name": named.name,
+                "type": "Department" if queue else "User",  # a call queue is a Department extension
+                "status": "Enabled",
+                "regionalSettings": {"timezone": _timezone_info(zone), "timeFormat": "12h"},
+            }
+        )
+
+    def read_business_hours(self, request: Request, account: str, ext: str) -> Response:
+        """GET .../extension/{id}/business-hours: GetUserBusinessHoursResponse; an empty schedule is 24/7."""
+        extension_id = self._extension_id(account, ext)
+        queue = self.account.queues.get(extension_id)
+        weekly = queue.weekly_ranges if queue else {}
+        uri = self._extension_uri(request, extension_id) + "/business-hours"
+        return self.json({"uri": uri, "schedule": {"weeklyRanges": weekly} if weekly else {}})
+
     # ------------------------------------------------------------------ lookups and shapes
 
     def _check_account(self, account: str) -> None:
@@ -757,6 +803,29 @@ class Emulator(EmulatorApp):
 
 
 # ---------------------------------------------------------------------------- request bodies and paging
+
+
+WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY_OF = dict(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), WEEKDAY_KEYS, strict=True))
+
+
+def _weekly_ranges(opening_hours) -> dict[str, list[dict]]:
+    """A schedule file's opening ranges as RingCentral's WeeklyScheduleInfo ("hh:mm" strings)."""
+    weekly: dict[str, list[dict]] = {}
+    for entry in opening_hours:
+        for day in entry.days:
+            weekly.setdefault(_WEEKDAY_OF[day.lower()], []).append(
+                {"from": f"{entry.opens:%H:%M}", "to": f"{entry.closes:%H:%M}"}
+            )
+    return {key: weekly[key] for key in WEEKDAY_KEYS if key in weekly}
+
+
+def _timezone_info(name: str) -> dict[str, str]:
+    """TimezoneInfo as RingCentral gives it; `name` is the zone's IANA name."""
+    standard = datetime(2026, 1, 1, tzinfo=ZoneInfo(name)).utcoffset() or timedelta()
+    bias = int(standard.total_seconds() // 60)  # minutes from UTC, as RingCentral gives it ("-300" in New York)
+    return {"id": str(zlib.crc32(name.encode()) % 1000), "name": name, "description": name.replace("_", " "),
+            "bias": str(bias)}  # fmt: skip
 
 
 def _form(request: Request) -> dict[str, str]:

@@ -48,6 +48,8 @@ ROUTES = [
     ("GET", rf"{_EXTENSION}/call-queue-presence", LIGHT),
     ("PUT", rf"{_EXTENSION}/call-queue-presence", MEDIUM),
     ("GET", rf"{_EXTENSION}/presence", LIGHT),
+    ("GET", _EXTENSION, LIGHT),  # readExtension: the zone of a queue's business hours
+    ("GET", rf"{_EXTENSION}/business-hours", LIGHT),
     ("PUT", rf"{_EXTENSION}/presence", MEDIUM),
     ("GET", rf"{_ACCOUNT}(/extension/[^/]+)?/call-log", HEAVY),
 ]

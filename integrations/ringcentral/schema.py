@@ -5,7 +5,11 @@ always strings. Request bodies say `callQueue`; RingCentral's own docs also show
 `callqueue`, so answers are read in either spelling.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import time
+
+from ..base import BusinessHours, WeeklyRange
 
 DND_STATUSES = ("TakeAllCalls", "DoNotAcceptDepartmentCalls", "DoNotAcceptAnyCalls")
 # Still shown in answers, but RingCentral refuses it in writes ("legacy, not supported via API").
@@ -161,3 +165,34 @@ class WsTicket:
     @classmethod
     def from_api(cls, data: dict) -> "WsTicket":
         return cls(uri=data["uri"], token=data["ws_access_token"], expires_in=int(data.get("expires_in", 60)))
+
+
+# The weekday keys of RingCentral's WeeklyScheduleInfo, Monday first (weekday 0).
+WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def business_hours_from_api(hours: dict, extension: dict) -> BusinessHours:
+    """GetUserBusinessHoursResponse and the extension's info -> its weekly ranges in its zone.
+
+    An empty schedule is RingCentral's "24 hours/7 days a week". Times are "hh:mm"; "24:00" ends the
+    day (read as midnight, which closes on the next day); the spec's own example gives a number of
+    minutes after midnight, so that is read too. ValueError names what cannot be read.
+    """
+    zone = ((extension.get("regionalSettings") or {}).get("timezone") or {}).get("name") or ""
+    weekly = (hours.get("schedule") or {}).get("weeklyRanges") or {}
+    ranges = tuple(
+        WeeklyRange(weekday, _clock(interval, "from", key), _clock(interval, "to", key))
+        for weekday, key in enumerate(WEEKDAY_KEYS)
+        for interval in weekly.get(key) or ()
+    )
+    return BusinessHours(zone, ranges)
+
+
+def _clock(interval: dict, name: str, day: str) -> time:
+    value = interval.get(name) if isinstance(interval, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440:
+        return time(value // 60 % 24, value % 60)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value) if isinstance(value, str) else None
+    if match and (int(match[1]), int(match[2])) <= (24, 0) and int(match[2]) < 60:
+        return time(int(match[1]) % 24, int(match[2]))
+    raise ValueError(f"business hours: weeklyRanges.{day}.{name} {value!r} is not a time (hh:mm)")

@@ -21,6 +21,8 @@ class AgentActionForm(forms.Form):
     # The acting agent's provider id, checked against the login.
     agent = forms.CharField(widget=forms.HiddenInput, max_length=PROVIDER_ID_LENGTH)
     duration = forms.TypedChoiceField(choices=DURATIONS, required=False, coerce=int, empty_value=None)
+    # Set by the confirm step: she has read that the change leaves an open queue below its min staff.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, agent: Agent, **kwargs):
         super().__init__(*args, **kwargs)

@@ -85,7 +85,12 @@ def my_queues(
 ) -> MyQueues:
     """Each of her queues: taking calls now (live, else last known), what the schedule says and until when."""
     at = at or timezone.now()
-    memberships = list(QueueMembership.objects.filter(agent=agent).select_related("queue").order_by("queue__name"))
+    memberships = list(
+        QueueMembership.objects.filter(agent=agent)
+        .select_related("queue")
+        .prefetch_related("queue__opening_ranges", "queue__closed_dates")  # each queue's hours, for "short"
+        .order_by("queue__name")
+    )
     plan = agent_plan(agent, start=at - timedelta(days=2), end=at + LOOKAHEAD)
     held = plan.state(at).held.values()  # the holds in force, as the reconciler sees them
     stored = Override.objects.select_related("queue").in_bulk([o.override_id for o in held])
@@ -152,6 +157,21 @@ def projected_if_stopped(queue: CallQueue, *, at: datetime, until: datetime | No
     end = min(until or at + PROJECTION, at + PROJECTION)
     changes = projected_service_level_change(queue=queue, start=at, end=end, scheduled_delta=-1)
     return [fall_in_words(queue.name, c, zone) for c in level_falls(changes)]
+
+
+def would_leave_short(
+    agent: Agent, *, at: datetime, queue: CallQueue | None = None, accept: bool | None = None, dnd_status: str = ""
+) -> list[str]:
+    """In words, each open queue her change (stop one queue, or step away from all) leaves below its min staff."""
+    if queue is not None:
+        queues = [queue] if accept is False else []
+    elif dnd_status and queue_calls_reach(dnd_status) is False:  # stepping away: every queue she takes calls of
+        taking = QueueMembership.objects.filter(agent=agent, accepting=True).select_related("queue")
+        queues = [m.queue for m in taking] if queue_calls_reach(agent.dnd_status) is not False else []
+    else:
+        queues = []
+    others = others_taking_calls(agent, queues)
+    return [short for q in queues if (short := short_if_stopped(q, others.get(q.pk, 0), at=at))]
 
 
 def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):

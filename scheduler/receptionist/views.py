@@ -22,7 +22,7 @@ from queues.models import Agent, AuditEntry, AuditField, CallQueue
 from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, PROVIDER_ID_LENGTH, AgentActionForm, AwayForm, CancelForm, ToggleForm
-from .selectors import my_queues, others_taking_calls, short_if_stopped
+from .selectors import my_queues, others_taking_calls, short_if_stopped, would_leave_short
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ def _hold(request, form_class: type[AgentActionForm]):
     if form.is_valid():
         at = timezone.now()
         wanted = form.hold()
+        if not form.cleaned_data["confirmed"] and (short := would_leave_short(agent, at=at, **wanted)):
+            return _confirm(request, form, short)
         hold = place_override(
             agent=agent, actor=request.user, until=form.until(at), provider=default_provider(), at=at, **wanted
         )
@@ -153,6 +155,19 @@ def _printable(value: str) -> str:
     """A posted value fit for an audit row: control and invisible characters dropped, at most QUOTED_LENGTH long."""
     printable = "".join(c for c in value if unicodedata.category(c)[0] != "C")
     return printable if len(printable) <= QUOTED_LENGTH else printable[: QUOTED_LENGTH - 1] + "…"
+
+
+def _confirm(request, form: AgentActionForm, short: list[str]):
+    """The confirm step, before a change that leaves an open queue below its min staff; it works without JS."""
+    posted = {name: request.POST.get(name, "") for name in ("agent", "queue", "accept", "status", "duration")}
+    stopping = form.hold().get("queue")
+    context = {
+        "short": short,
+        "posted": {k: v for k, v in posted.items() if k in form.fields},
+        "action": request.path,
+        "what": f"Stop taking {stopping.name} calls" if stopping else "Step away",
+    }
+    return render(request, "queues/confirm_short.html", context)
 
 
 def _warn_if_short(request, agent: Agent, queue: CallQueue, at) -> None:

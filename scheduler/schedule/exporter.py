@@ -11,7 +11,16 @@ from queues.models import Agent, CallQueue
 from scheduler import recurrence
 from scheduler.models import Shift, TimeOff
 
-from .parse import AgentEntry, QueueEntry, ScheduleDocument, ShiftEntry, TimeOffEntry, wall_time_to_utc
+from .parse import (
+    AgentEntry,
+    ClosedDateEntry,
+    OpeningRangeEntry,
+    QueueEntry,
+    ScheduleDocument,
+    ShiftEntry,
+    TimeOffEntry,
+    wall_time_to_utc,
+)
 
 
 def export_document() -> ScheduleDocument:
@@ -20,7 +29,7 @@ def export_document() -> ScheduleDocument:
     zones = Counter(s.timezone for s in shifts)
     return ScheduleDocument(
         timezone=zones.most_common(1)[0][0] if zones else "UTC",
-        queues=[_queue_entry(q) for q in CallQueue.objects.all()],
+        queues=[_queue_entry(q) for q in CallQueue.objects.prefetch_related("opening_ranges", "closed_dates")],
         agents=[AgentEntry(id=a.provider_id, name=a.name, off_shift_dnd=a.off_shift_dnd) for a in Agent.objects.all()],
         shifts=[_shift_entry(s) for s in shifts],
         time_off=[_time_off_entry(t) for t in TimeOff.objects.select_related("agent")],
@@ -28,12 +37,27 @@ def export_document() -> ScheduleDocument:
 
 
 def _queue_entry(queue: CallQueue) -> QueueEntry:
+    # Only hours entered by hand are written: the provider's come back with the next queue sync.
+    by_hand = queue.hours_source == CallQueue.HoursSource.ADMIN
+    ranges = _grouped_ranges(queue) if by_hand else []
+    closed = [ClosedDateEntry(date=c.date, name=c.name) for c in queue.closed_dates.all()]
     return QueueEntry(
         id=queue.provider_id,
         name=queue.name,
         min_staff=queue.min_staff,
         editable_member_status=queue.editable_member_status,
+        opening_hours=ranges or None,
+        closed_dates=closed or None,
+        hours_timezone=queue.hours_timezone if ranges or closed else None,
     )
+
+
+def _grouped_ranges(queue: CallQueue) -> list[OpeningRangeEntry]:
+    """The weekly ranges, one entry per opening and closing time with all its days."""
+    days: dict[tuple, list[str]] = {}
+    for r in sorted(queue.opening_ranges.all(), key=lambda r: (r.opens, r.closes, r.weekday)):
+        days.setdefault((r.opens, r.closes), []).append(recurrence.WEEKDAYS[r.weekday])
+    return [OpeningRangeEntry(days=d, opens=opens, closes=closes) for (opens, closes), d in days.items()]
 
 
 def _shift_entry(shift: Shift) -> ShiftEntry:
@@ -74,7 +98,7 @@ def dump_schedule(document: ScheduleDocument) -> str:
     """The document as YAML in the documented format, optional keys left out when at their default."""
     data = {
         "timezone": document.timezone,
-        "queues": [q.model_dump(exclude_defaults=True) for q in document.queues],
+        "queues": [_queue_data(q, document.timezone) for q in document.queues],
         "agents": [a.model_dump(exclude_defaults=True) for a in document.agents],
         "shifts": [_shift_data(s, document.timezone) for s in document.shifts],
         "time_off": [_time_off_data(t, document.timezone) for t in document.time_off],
@@ -95,6 +119,19 @@ class _Dumper(yaml.SafeDumper):
 
 
 _Dumper.add_representer(list, _Dumper.represent_flow_list)
+
+
+def _queue_data(queue: QueueEntry, default_tz: str) -> dict[str, Any]:
+    data = queue.model_dump(exclude_defaults=True, exclude={"opening_hours", "closed_dates", "hours_timezone"})
+    if queue.hours_timezone and queue.hours_timezone != default_tz:
+        data["hours_timezone"] = queue.hours_timezone
+    if queue.opening_hours is not None:
+        data["opening_hours"] = [
+            {"days": r.days, "opens": f"{r.opens:%H:%M}", "closes": f"{r.closes:%H:%M}"} for r in queue.opening_hours
+        ]
+    if queue.closed_dates is not None:
+        data["closed_dates"] = [{"date": c.date} | ({"name": c.name} if c.name else {}) for c in queue.closed_dates]
+    return data
 
 
 def _shift_data(shift: ShiftEntry, default_tz: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ Every entry is checked by its model's own validation, with messages under the fi
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone as dj_timezone
 
+from integrations.base import WeeklyRange
 from queues.models import Agent, CallQueue
+from queues.opening_hours import closed_dates_of, ranges_of, replace_opening_hours
 from scheduler import recurrence
 from scheduler.models import Shift, TimeOff
 from scheduler.planning import ShiftRule
@@ -79,9 +81,12 @@ def import_schedule(document: ScheduleDocument, *, dry_run: bool = False) -> Imp
         time_off = _prepare_time_off(document.time_off, errors)
         if errors:
             raise ScheduleFormatError(errors)
-        for kind, prepared in (("queues", queues), ("agents", agents)):
-            for instance, changed in prepared.values():
-                _save(instance, changed, kind, report)
+        hours = {e.id: _hours_of(e) for e in document.queues if e.id in queues}
+        for key, (instance, changed) in queues.items():
+            _save(instance, changed or _hours_differ(instance, *hours[key]), "queues", report)
+            replace_opening_hours(instance, ranges=hours[key][0], closed=hours[key][1])
+        for agent, agent_changed in agents.values():
+            _save(agent, agent_changed, "agents", report)
         _save_shifts(document.shifts, shifts, report)
         _save_time_off(time_off, report)
         report.warnings = _overlap_warnings(document.shifts)
@@ -91,7 +96,26 @@ def import_schedule(document: ScheduleDocument, *, dry_run: bool = False) -> Imp
 
 
 def _queue_fields(entry: QueueEntry) -> dict[str, Any]:
-    return {"name": entry.name, "min_staff": entry.min_staff, "editable_member_status": entry.editable_member_status}
+    fields = {"name": entry.name, "min_staff": entry.min_staff, "editable_member_status": entry.editable_member_status}
+    if entry.opening_hours is not None or entry.closed_dates is not None:  # hours from a file are entered by hand
+        fields |= {"hours_timezone": entry.hours_timezone or "UTC", "hours_source": "admin"}
+    return fields
+
+
+def _hours_of(entry: QueueEntry) -> tuple[list[WeeklyRange] | None, dict[date, str] | None]:
+    """The entry's weekly ranges and closed dates; None for each the file leaves out."""
+    ranges = None
+    if entry.opening_hours is not None:
+        days = [(recurrence.parse_days(",".join(r.days)), r) for r in entry.opening_hours]
+        ranges = [WeeklyRange(day, r.opens, r.closes) for weekdays, r in days for day in sorted(weekdays)]
+    closed = None if entry.closed_dates is None else {c.date: c.name for c in entry.closed_dates}
+    return ranges, closed
+
+
+def _hours_differ(queue: CallQueue, ranges: list[WeeklyRange] | None, closed: dict[date, str] | None) -> bool:
+    return (ranges is not None and set(ranges) != ranges_of(queue)) or (
+        closed is not None and closed != closed_dates_of(queue)
+    )
 
 
 def _agent_fields(entry: AgentEntry) -> dict[str, Any]:

@@ -221,12 +221,37 @@ class Entry(BaseModel):
         return self._path
 
 
+class OpeningRangeEntry(BaseModel):
+    """One weekly opening range of a queue: on `days`, from `opens` to `closes` (at or before `opens`: the next day)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    days: Days
+    opens: ClockTime
+    closes: ClockTime
+
+
+class ClosedDateEntry(BaseModel):
+    """A local date the queue is closed all day, e.g. a holiday."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    date: Day
+    name: Text = ""
+
+
+# A queue's keys that hold lists of small mappings, and the mapping each item is.
+_NESTED: dict[str, type[BaseModel]] = {"opening_hours": OpeningRangeEntry, "closed_dates": ClosedDateEntry}
+
+
 class QueueEntry(Entry):
     section = "queues"
     id: Text
     name: Text
     min_staff: WholeNumber = 0
     editable_member_status: Flag = True
+    # Absent: the queue's stored hours are left as they are (files older than these keys stay valid).
+    opening_hours: list[OpeningRangeEntry] | None = None
+    closed_dates: list[ClosedDateEntry] | None = None
+    hours_timezone: Zone | None = None  # the zone of opening_hours and closed_dates; read from a file: the file's
 
 
 class AgentEntry(Entry):
@@ -492,7 +517,7 @@ def _document(data: Any) -> ScheduleDocument:
     zone = {"timezone": top.timezone}
     document = ScheduleDocument(
         timezone=top.timezone,
-        queues=_entries(QueueEntry, top.queues, errors),
+        queues=_entries(QueueEntry, top.queues, errors, defaults={"hours_timezone": top.timezone}),
         agents=_entries(AgentEntry, top.agents, errors),
         shifts=_entries(ShiftEntry, top.shifts, errors, defaults=zone),
         time_off=_entries(TimeOffEntry, top.time_off, errors, defaults=zone),
@@ -550,7 +575,9 @@ def _messages(error: ValidationError, model: type[BaseModel], path: str) -> list
 def _where(path: str, error: ErrorDetails) -> str:
     key = error["loc"][0] if error["loc"] else ""
     shown = key if isinstance(key, str) and (key.isidentifier() or not key) and len(key) <= 40 else brief(key)
-    return ".".join(p for p in (path, shown) if p) or "file"
+    # Within a list of mappings (a queue's opening_hours): the item and its key, e.g. opening_hours[0].opens
+    inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"][1:3] if key in _NESTED)
+    return ".".join(p for p in (path, f"{shown}{inner}") if p) or "file"
 
 
 def _message(error: ErrorDetails, model: type[BaseModel]) -> str:
@@ -558,7 +585,10 @@ def _message(error: ErrorDetails, model: type[BaseModel]) -> str:
         case "missing":
             return "is required"
         case "extra_forbidden" | "invalid_key":
+            model = _NESTED.get(str(error["loc"][0]), model) if len(error["loc"]) > 1 else model
             return f"unknown key: expected one of {', '.join(sorted(model.model_fields))}"
+        case "list_type":
+            return "must be a list"
         case "model_type":
             return "must be a mapping of keys to values"
         case "value_error":  # a validator's ValueError: its own words, without pydantic's "Value error, "

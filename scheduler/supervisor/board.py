@@ -66,7 +66,7 @@ class BoardRow:
 class BoardQueue:
     queue: CallQueue
     rows: list[BoardRow] = field(default_factory=list)
-    open: bool = True  # within its staffed hours (a queue without them is always open)
+    open: bool = True  # within its opening hours (a queue without them is always open)
     compliance: float | None = None  # plan compliance today so far, in percent (scheduler.reports.compliance)
     shortage: str = ""  # "Support: 1 of 2 taking calls for 7 min", once that has lasted past the alert's minutes
 
@@ -106,7 +106,7 @@ def now_board(*, at: datetime, compliance: Mapping[str, float | None] | None = N
     extra_agents = {a.provider_id: a for a in agents.filter(provider_id__in=wanted_agent_ids)}
     board = []
     short = shortages(at=at)
-    for queue in CallQueue.objects.all():
+    for queue in CallQueue.objects.prefetch_related("opening_ranges", "closed_dates"):
         pairs = sorted(
             {a for (q, a) in by_pair if q == queue.provider_id} | {a for (q, a) in accept if q == queue.provider_id}
         )

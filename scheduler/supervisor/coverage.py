@@ -1,55 +1,24 @@
 """Understaffing: every interval in which a queue's scheduled staff is below its `min_staff`.
 
 Pure, like the planner: the staff count only changes at the planner's boundaries, so the
-count is taken once at the window's start and once after each boundary. A queue with staffed
-hours needs its min staff only while open, so its shortfalls are cut to those hours.
+count is taken once at the window's start and once after each boundary. A queue with opening
+hours (weekly ranges, closed dates) needs its min staff only while open, so its shortfalls are
+cut to those hours.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from queues.models import CallQueue
+from queues.opening_hours import OpeningHours, opening_hours_of
 from scheduler.planning import Snapshot, boundaries, desired_state
-from scheduler.recurrence import parse_days, to_utc, zone
 from scheduler.selectors import schedule_snapshot
 
 
-@dataclass(frozen=True, slots=True)
-class StaffedHours:
-    """A queue's weekly opening hours in its zone; `closes` at or before `opens` closes the next day."""
-
-    opens: time
-    closes: time
-    days: frozenset[int]  # Monday = 0; empty: every day
-    tz: ZoneInfo
-
-    def intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        """The open intervals within [start, end), in UTC."""
-        found = []
-        day, last = start.astimezone(self.tz).date() - timedelta(days=1), end.astimezone(self.tz).date()
-        while day <= last:
-            if not self.days or day.weekday() in self.days:
-                closing_day = day if self.closes > self.opens else day + timedelta(days=1)
-                since = max(to_utc(day, self.opens, self.tz), start)
-                until = min(to_utc(closing_day, self.closes, self.tz), end)
-                if since < until:
-                    found.append((since, until))
-            day += timedelta(days=1)
-        return found
-
-    def is_open(self, at: datetime) -> bool:
-        return bool(self.intervals(at, at + timedelta(microseconds=1)))
-
-
-def staffed_hours(queue: CallQueue) -> StaffedHours | None:
-    """The queue's staffed hours; None when it is staffed around the clock (or its hours are incomplete)."""
-    if queue.staffed_from is None or queue.staffed_until is None or not queue.staffed_timezone:
-        return None
-    return StaffedHours(
-        queue.staffed_from, queue.staffed_until, parse_days(queue.staffed_days), zone(queue.staffed_timezone)
-    )
+def staffed_hours(queue: CallQueue) -> OpeningHours | None:
+    """The queue's opening hours (min staff counts only in them); None when it is open around the clock."""
+    return opening_hours_of(queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +60,12 @@ def understaffed(
     min_staff: dict[str, int],
     start: datetime,
     end: datetime,
-    hours: Mapping[str, StaffedHours | None] | None = None,
+    hours: Mapping[str, OpeningHours | None] | None = None,
 ) -> list[Shortfall]:
     """Every interval in [start, end) where a queue, while open, has fewer scheduled agents than its minimum.
 
     Adjacent intervals with the same count are merged; a change in the count starts a new one.
-    A queue without staffed hours in `hours` is open around the clock.
+    A queue without opening hours in `hours` is open around the clock.
     """
     hours = hours or {}
     needed = {q: n for q, n in min_staff.items() if n > 0}
@@ -119,13 +88,13 @@ def understaffed(
     return sorted(found, key=lambda s: (s.start, s.queue_id))
 
 
-def _open_within(hours: StaffedHours | None, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def _open_within(hours: OpeningHours | None, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return [(start, end)] if hours is None else hours.intervals(start, end)
 
 
 def coverage_report(*, start: datetime, end: datetime) -> list[tuple[Shortfall, str]]:
     """The shortfalls of the stored schedule in [start, end), each with its queue's name (reads the database)."""
-    queues = {q.provider_id: q for q in CallQueue.objects.all()}
+    queues = {q.provider_id: q for q in CallQueue.objects.prefetch_related("opening_ranges", "closed_dates")}
     minimums = {q: queue.min_staff for q, queue in queues.items()}
     hours = {q: staffed_hours(queue) for q, queue in queues.items()}
     snapshot = schedule_snapshot(start=start, end=end)

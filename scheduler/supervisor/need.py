@@ -99,7 +99,7 @@ def taking_calls_counts(
 
 
 def forecast_zone(queue: CallQueue, snapshot: Snapshot) -> ZoneInfo:
-    """The zone the queue's weeks are counted in: its staffed hours' zone, else its shifts' most used zone."""
+    """The zone the queue's weeks are counted in: its opening hours' zone, else its shifts' most used zone."""
     hours = staffed_hours(queue)
     if hours is not None:
         return hours.tz

@@ -1,7 +1,7 @@
 """When a queue counts as open, for plan compliance and the understaffed alert.
 
-The one place they learn a queue's hours: today its staffed hours (coverage.staffed_hours); when
-queues get opening hours, this function is what changes.
+The one place they learn a queue's hours: its opening hours (queues.opening_hours, through
+coverage.staffed_hours, which every min-staff page uses too).
 """
 
 from datetime import datetime

@@ -80,7 +80,7 @@ def test_a_web_process_killed_mid_toggle_leaves_an_audit_row(emulator, web):
     assert browser.post(f"{url}/accounts/login/", data=login, timeout=10).ok
     emulator.configure(latency=3.0)  # the write reaches RingCentral, then the web process dies before the answer
     toggle = {"agent": JAMES, "queue": SUPPORT, "accept": "off" if accepting else "on", "duration": "60",
-              "csrfmiddlewaretoken": browser.cookies["csrftoken"]}  # fmt: skip
+              "confirmed": "on", "csrfmiddlewaretoken": browser.cookies["csrftoken"]}  # fmt: skip
     threading.Thread(target=_post_ignoring_errors, args=(browser, f"{url}/toggle/", toggle), daemon=True).start()
     deadline = time.monotonic() + 10
     while not PendingWrite.objects.exists():

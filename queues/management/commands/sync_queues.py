@@ -6,7 +6,7 @@ from queues.sync import sync_queues
 
 
 class Command(BaseCommand):
-    help = "Import call queues, their members and editableMemberStatus from the provider."
+    help = "Import call queues, their members, editableMemberStatus and business hours from the provider."
 
     def handle(self, *args, **options):
         """Sync, then print what changed and what each side lacks."""
@@ -20,5 +20,11 @@ class Command(BaseCommand):
             self.stderr.write(f"queue {queue_id} is in the schedule but unknown to the provider")
         for agent_id in report.unknown_agents:
             self.stderr.write(f"agent {agent_id} is in the schedule but in no queue at the provider")
+        self.stdout.write(
+            f"opening hours read from the provider: {len(report.hours_stored)} changed, "
+            f"{len(report.hours_kept)} kept as entered in admin"
+        )
+        for queue_id, why in report.hours_unread.items():
+            self.stderr.write(f"queue {queue_id}: business hours not read: {why}")
         for member_id in report.members_not_in_schedule:
             self.stdout.write(f"provider member {member_id} has no agent here (add it to the schedule to manage it)")
