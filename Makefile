@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
+# The environment file `make run` gives its processes (a test points it at its own).
+RUN_ENV ?= .env
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-e2e test-all lint format bench bench-smoke clean
@@ -22,11 +24,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed .env ## create .venv and install everything
 
-run: install ## migrate, load the demo, start web + worker + beat on embedded defaults
+run: install ## migrate, load the demo, start web + worker + beat + listener; prints the demo logins last
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py setup_demo
+	@# The Procfile's "demo" process loads the demo and prints the logins once web, emulator and worker answer.
 	@# Ctrl-C (SIGINT) or a SIGTERM is how a developer stops it: a clean stop, not an error.
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --procfile Procfile; \
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --procfile Procfile --env $(RUN_ENV); \
 	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 130 ] || [ $$status -eq 143 ] || exit $$status
 
 test: install ## the fast suite (skips tests marked slow)

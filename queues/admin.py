@@ -25,7 +25,7 @@ VIEWER_ZONE_SESSION_KEY = "callrota_tz"
 
 
 class ViewerZoneMixin:
-    """Lists and pages in the zone the viewer chose on the supervisor pages (UTC until she chooses one)."""
+    """Lists and pages in the viewer's zone (her own, or the one she picked on a supervisor page)."""
 
     def changelist_view(self, request, extra_context=None):
         with timezone.override(viewer_zone_of(request)):
@@ -45,6 +45,9 @@ class ViewerZoneMixin:
 
 
 def viewer_zone_of(request) -> ZoneInfo:
+    found = getattr(request, "viewer_zone", None)  # the person's zone, set by scheduler.people's middleware
+    if found is not None:
+        return found.tz
     try:
         return ZoneInfo(request.session.get(VIEWER_ZONE_SESSION_KEY) or "UTC")
     except (ZoneInfoNotFoundError, ValueError):

@@ -17,6 +17,8 @@ from queues.models import Agent, CallQueue
 from . import recurrence
 from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, Shift, Supervision, TimeOff
+from .people import admin as people_admin  # noqa: F401 - registers people's time zones
+from .people.fields import WallTimeField
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .reports import compliance_views
 from .reports.compliance import compliance_today
@@ -217,8 +219,8 @@ def warn_cannot_apply(request, shifts) -> None:
 class TimeOffForm(forms.ModelForm):
     """Start and end are entered as wall times in the time off's own zone, and stored in UTC."""
 
-    start = forms.DateTimeField(help_text="Local time, in the zone below.")
-    end = forms.DateTimeField(help_text="Local time, in the zone below (exclusive).")
+    start = WallTimeField(help_text="Local time, in the zone below.")
+    end = WallTimeField(help_text="Local time, in the zone below (exclusive).")
 
     class Meta:
         model = TimeOff

@@ -4,6 +4,7 @@ Validation lives in `clean()` so admin forms and the schedule importer enforce t
 same rules with the same messages.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -291,3 +292,25 @@ class UnderstaffedEpisode(models.Model):
     def __str__(self):
         since = f"{self.started_at:%Y-%m-%d %H:%M} UTC"
         return f"{self.queue.name}: {self.taking} of {self.min_staff} taking calls since {since}"
+
+
+class PersonZone(models.Model):
+    """The time zone a supervisor or receptionist reads every page in; none: the zone most shifts use."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_zone", verbose_name="person"
+    )
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="IANA zone every page shows this person's times in, e.g. America/New_York. "
+        "Empty: the zone most shifts use.",
+    )
+
+    class Meta:
+        verbose_name = "person's time zone"
+        verbose_name_plural = "people's time zones"
+
+    def __str__(self):
+        return f"{self.user.get_username()}: {self.timezone or 'the schedule zone'}"

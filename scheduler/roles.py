@@ -33,6 +33,8 @@ SUPERVISOR_PERMISSIONS = [
     ("integrations", "view_provideridentity"),  # the adherence page lives on the provider identities' admin
     # The agent form's login picker asks the user admin for view permission; supervisors link receptionists.
     ("auth", "view_user"),
+    # Each person's time zone: a supervisor sets her team's (scheduler/people).
+    *(("scheduler", f"{verb}_personzone") for verb in ("add", "change", "view")),
 ]
 
 

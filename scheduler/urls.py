@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_control
 from django.views.generic import TemplateView
 
+from scheduler.people.views import my_settings
+
 admin.site.site_header = "Callrota administration"
 admin.site.site_title = "Callrota"
 admin.site.index_title = "Schedule, queues and audit"
@@ -16,5 +18,6 @@ urlpatterns = [
     path("feeds/", include("scheduler.feeds_urls")),
     path("integrations/", include("queues.ringplan.urls")),
     path("favicon.ico", favicon, name="favicon"),
+    path("settings/", my_settings, name="my_settings"),
     path("", include("scheduler.receptionist.urls")),
 ]

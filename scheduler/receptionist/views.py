@@ -8,6 +8,7 @@ login may post only CHANGES_PER_MINUTE of them a minute; past that the answer is
 
 import logging
 import unicodedata
+from dataclasses import replace
 from datetime import timedelta
 from functools import wraps
 
@@ -51,6 +52,9 @@ def my_queues_page(request):
     if agent is None:
         return render(request, "queues/no_agent.html")
     page = my_queues(agent, provider=default_provider())
+    chosen = getattr(request, "viewer_zone", None)
+    if chosen is not None and chosen.source != "schedule":  # her own setting; else her shifts' zone
+        page = replace(page, zone=chosen.tz)
     with timezone.override(page.zone):  # her times in her zone, for this response only
         return render(request, "queues/my_queues.html", {"page": page, "durations": DURATIONS})
 

@@ -5,7 +5,6 @@ Registered by `SupervisionAdmin.get_urls` (scheduler/admin.py), so they live und
 """
 
 from datetime import timedelta
-from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
@@ -22,6 +21,8 @@ from queues.admin import VIEWER_ZONE_SESSION_KEY
 from queues.models import Agent, CallQueue, DndStatus
 from queues.sync import sync_queues as sync
 from scheduler import recurrence
+from scheduler.people import zone_choices
+from scheduler.people.fields import WallTimeField
 from scheduler.reconcile.locks import LeaseBusy
 from scheduler.reconcile.overrides import place_override
 from scheduler.reconcile.run import reconcile_locked
@@ -43,22 +44,25 @@ PREVIEW_HOURS = 24
 
 
 def viewer_zone(request):
-    """The viewer's chosen zone: ?tz= (remembered in the session), else the last choice, else the schedule's own."""
-    default = schedule_zones()[0]
-    name = request.GET.get("tz") or request.session.get(TZ_SESSION_KEY) or default
+    """The zone to show: ?tz= (remembered in the session), else the person's own zone (scheduler.people)."""
+    found = getattr(request, "viewer_zone", None)  # set by PersonZoneMiddleware for every signed-in request
+    default = found.tz if found else recurrence.zone(schedule_zones()[0])
+    name = request.GET.get("tz")
+    if not name:
+        return default
     try:
         tz = recurrence.zone(name)
     except ValueError as error:
-        messages.error(request, f"Timezone: {error}. Showing {default}.")
-        tz = recurrence.zone(default)
+        messages.error(request, f"Timezone: {error}. Showing {default.key}.")
+        return default
     request.session[TZ_SESSION_KEY] = str(tz)
+    timezone.activate(tz)  # the rest of this page too (the middleware resets it after the response)
     return tz
 
 
 def _page(request, model_admin, template, title, **context):
     base = model_admin.admin_site.each_context(request)
-    zones = schedule_zones()  # the schedule's zones first in the picker, then every other IANA zone
-    zones += sorted(available_timezones() - set(zones))
+    zones = zone_choices()  # the schedule's zones first in the picker, then every other IANA zone
     base.update(title=title, opts=model_admin.model._meta, tz=context.pop("tz", None), zones=zones, **context)
     return TemplateResponse(request, f"admin/scheduler/{template}", base)
 
@@ -161,7 +165,7 @@ class HoldForm(forms.Form):
         choices=[("", "---------"), ("on", "Take this queue's calls"), ("off", "Do not take them")], required=False
     )
     dnd_status = forms.ChoiceField(choices=[("", "---------"), *DndStatus.choices], required=False, label="DnD status")
-    until = forms.DateTimeField(
+    until = WallTimeField(
         required=False, help_text="In your timezone (shown above). Empty: until the agent's next schedule boundary."
     )
 

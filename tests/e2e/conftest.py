@@ -60,3 +60,18 @@ def screenshot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def log_in(live_server):
+    """log_in(page, username, password, next_url="/"): sign in through the login page, as a person does."""
+
+    def go(page, username: str, password: str, next_url: str = "/"):
+        page.goto(f"{live_server.url}/accounts/login/?next={next_url}")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert "/login/" not in page.url, f"{username} could not log in"
+
+    return go
