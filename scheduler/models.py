@@ -161,9 +161,13 @@ class OccurrenceChange(models.Model):
 
     def clean(self):
         errors = {}
-        if self.shift_id is not None and self.occurrence and not self.shift.runs_on(self.occurrence):
+        try:
+            shift = self.shift  # the importer checks a change on a shift it has not saved yet
+        except Shift.DoesNotExist:
+            shift = None
+        if shift is not None and self.occurrence and not shift.runs_on(self.occurrence):
             errors["occurrence"] = (
-                f"{self.shift.name} has no occurrence on {self.occurrence} ({self.occurrence:%A}): "
+                f"no occurrence of {shift.name} starts on {self.occurrence} ({self.occurrence:%A}): "
                 "pick a date its days or recurrence rule give"
             )
         if (self.start is None) != (self.end is None):
@@ -177,10 +181,13 @@ class OccurrenceChange(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def clean_agents(self, absent, covering) -> None:
-        """Check the agents about to be set (the M2M is saved after clean()): ValidationError naming the field."""
-        rostered = set(self.shift.agents.values_list("pk", flat=True)) if self.shift_id else set()
-        absent_ids, covering_ids = {a.pk for a in absent}, {a.pk for a in covering}
+    def clean_agents(self, absent_ids: set, covering_ids: set, rostered_ids: set | None = None) -> None:
+        """Check the agents about to be set (the M2M is saved after clean()); ValidationError naming the field.
+
+        Ids of any one kind (pks, or the file's provider ids); `rostered_ids` defaults to the shift's agents' pks.
+        """
+        rostered = rostered_ids if rostered_ids is not None else set(self.shift.agents.values_list("pk", flat=True))
+        absent_ids, covering_ids = set(absent_ids), set(covering_ids)
         errors = {}
         if absent_ids - rostered:
             errors["absent"] = "only agents rostered on the shift can be absent from it"

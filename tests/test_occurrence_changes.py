@@ -228,7 +228,7 @@ def test_coverage_report_and_agent_plan_follow_a_cancelled_occurrence_and_a_cove
 @pytest.mark.parametrize(
     "fields, field, message",
     [
-        ({"occurrence": date(2026, 12, 5), "cancelled": True}, "occurrence", "no occurrence on 2026-12-05 (Saturday)"),
+        ({"occurrence": date(2026, 12, 5), "cancelled": True}, "occurrence", "starts on 2026-12-05 (Saturday)"),
         ({"start": utc("2026-12-02T13:00")}, "end", "both a new start and a new end"),
         ({"start": utc("2026-12-02T13:00"), "end": utc("2026-12-02T12:00")}, "end", "must end after it starts"),
         ({"start": utc("2026-12-02T13:00"), "end": utc("2026-12-04T13:00")}, "end", "at most 25 hours"),
@@ -270,5 +270,5 @@ def test_it_refuses_agents_that_make_no_sense_naming_the_field(demo, cancelled, 
     change = OccurrenceChange(shift=Shift.objects.get(name="Support mornings"), occurrence=date(2026, 12, 2),
                               cancelled=cancelled)  # fmt: skip
     with pytest.raises(ValidationError) as refused:
-        change.clean_agents([_agent(a) for a in absent], [_agent(a) for a in covering])
+        change.clean_agents({_agent(a).pk for a in absent}, {_agent(a).pk for a in covering})
     assert field in refused.value.message_dict
