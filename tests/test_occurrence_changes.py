@@ -272,3 +272,75 @@ def test_it_refuses_agents_that_make_no_sense_naming_the_field(demo, cancelled, 
     with pytest.raises(ValidationError) as refused:
         change.clean_agents({_agent(a).pk for a in absent}, {_agent(a).pk for a in covering})
     assert field in refused.value.message_dict
+
+
+# The admin: its own list and an inline on the shift, times in the shift's zone.
+
+
+@pytest.fixture
+def admin_client(demo, client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root-123"))
+    return client
+
+
+def test_a_move_is_entered_in_the_shifts_zone_and_listed_there(admin_client):
+    shift = Shift.objects.get(name="Support mornings")
+    form = {"shift": shift.pk, "occurrence": "2026-03-09", "start": "2026-03-08 02:30", "end": "2026-03-08 06:00"}
+    response = admin_client.post("/admin/scheduler/occurrencechange/add/", form | {"reason": "DST test"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    change = OccurrenceChange.objects.get()
+    assert change.start == utc("2026-03-08T07:30")  # 02:30 does not exist: read with EST, as a shift's start
+    listing = admin_client.get(f"/admin/scheduler/occurrencechange/?shift__id__exact={shift.pk}").content.decode()
+    assert "2026-03-08 03:30–06:00 EDT" in listing
+    page = admin_client.get(f"/admin/scheduler/occurrencechange/{change.pk}/change/").content.decode()
+    assert 'value="2026-03-08 03:30:00"' in page
+
+
+def test_the_admin_refuses_a_date_the_shift_does_not_give_and_a_covering_absent_agent(admin_client):
+    shift, maria = Shift.objects.get(name="Support mornings"), _agent(MARIA)
+    form = {"shift": shift.pk, "occurrence": "2026-12-05", "cancelled": "on"}
+    errors = admin_client.post("/admin/scheduler/occurrencechange/add/", form).context["adminform"].form.errors
+    assert "no occurrence of Support mornings starts on 2026-12-05" in " ".join(errors["occurrence"])
+    form = {"shift": shift.pk, "occurrence": "2026-12-02", "absent": [maria.pk], "covering": [maria.pk]}
+    errors = admin_client.post("/admin/scheduler/occurrencechange/add/", form).context["adminform"].form.errors
+    assert "cannot both cover and be absent" in " ".join(errors["covering"])
+    assert not OccurrenceChange.objects.exists()
+
+
+def test_the_shift_page_edits_its_changes_inline_and_old_posts_without_them_still_save(admin_client):
+    shift = Shift.objects.get(name="Support mornings")
+    page = admin_client.get(f"/admin/scheduler/shift/{shift.pk}/change/")
+    assert page.status_code == 200 and b"occurrence_changes-TOTAL_FORMS" in page.content
+    base = {
+        "name": shift.name,
+        "queues": [q.pk for q in shift.queues.all()],
+        "agents": [a.pk for a in shift.agents.all()],
+        "timezone": shift.timezone,
+        "start_time": "08:00",
+        "end_time": "12:00",
+        "repeats": "weekdays",
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "rrule": "",
+        "dtstart": "",
+        "valid_from": "",
+        "valid_until": "",
+    }
+    inline = {
+        "occurrence_changes-TOTAL_FORMS": "1",
+        "occurrence_changes-INITIAL_FORMS": "0",
+        "occurrence_changes-0-occurrence": "2026-12-02",
+        "occurrence_changes-0-covering": [_agent("333333333").pk],
+        "occurrence_changes-0-reason": "cover",
+    }
+    response = admin_client.post(f"/admin/scheduler/shift/{shift.pk}/change/", base | inline)
+    assert response.status_code == 302
+    change = OccurrenceChange.objects.get()
+    assert [a.provider_id for a in change.covering.all()] == ["333333333"]
+    assert admin_client.post(f"/admin/scheduler/shift/{shift.pk}/change/", base).status_code == 302
+    assert OccurrenceChange.objects.count() == 1
+
+
+@pytest.mark.parametrize("url", ["/admin/scheduler/occurrencechange/", "/admin/scheduler/occurrencechange/add/"])
+def test_the_change_pages_render(admin_client, url):
+    _change("Support mornings", date(2026, 12, 3), cancelled=True)
+    assert admin_client.get(url).status_code == 200
