@@ -249,6 +249,23 @@ def desired_state(snapshot: Snapshot, at: datetime) -> DesiredState:
     return DesiredState(at, accept, dnd, held)
 
 
+def changes_at(snapshot: Snapshot, at: datetime) -> dict[tuple[str, str], OccurrenceEdit]:
+    """(queue id, agent id) pairs a changed occurrence decides at `at`: on by a move or a cover, off by one."""
+    found: dict[tuple[str, str], OccurrenceEdit] = {}
+    for shift in snapshot.shifts:
+        for occ in shift.occurrences_at(at):
+            if occ.change is not None:  # moved: everyone on it; substituted: those covering
+                on = occ.agent_ids if occ.change.start else occ.change.covering
+                found.update(((q, a), occ.change) for q in shift.queue_ids for a in on)
+        for change in shift.changed.values():
+            ruled_start, ruled_end = occurrence_span(change.occurrence, shift.start, shift.end, shift.tz)
+            if ruled_start <= at < ruled_end:  # the time it would have run: who is off because of the change
+                off = set(shift.agent_ids) if change.cancelled or change.start else change.absent
+                for pair in ((q, a) for q in shift.queue_ids for a in off):
+                    found.setdefault(pair, change)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """A shift or time off starting or ending at a boundary, with its local wall time."""

@@ -3,14 +3,17 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
-from queues.models import Agent
+from queues.models import Agent, CallQueue
 from scheduler import recurrence
 from scheduler.models import OccurrenceChange, Shift
 from scheduler.planning import OccurrenceEdit, ShiftRule, Snapshot, boundaries, desired_state, explain
 from scheduler.selectors import agent_plan, schedule_snapshot
+from scheduler.supervisor.board import now_board
 from scheduler.supervisor.coverage import coverage_report, understaffed
+from scheduler.supervisor.timeline import queue_timeline
 
 NY = recurrence.zone("America/New_York")
 KYIV = recurrence.zone("Europe/Kyiv")
@@ -344,3 +347,41 @@ def test_the_shift_page_edits_its_changes_inline_and_old_posts_without_them_stil
 def test_the_change_pages_render(admin_client, url):
     _change("Support mornings", date(2026, 12, 3), cancelled=True)
     assert admin_client.get(url).status_code == 200
+
+
+# The board and timeline follow the planner, with a small "changed" marker and the reason.
+
+BOARD_NOW = utc("2026-11-24T15:00")  # Tue 10:00 New York: Support mornings running
+
+
+def _dentist() -> OccurrenceChange:
+    change = _change("Support mornings", date(2026, 11, 24), reason="dentist")
+    change.absent.set([_agent(JAMES)])
+    change.covering.set([_agent("333333333")])
+    return change
+
+
+@time_machine.travel(BOARD_NOW, tick=False)
+def test_the_board_follows_a_substitution_and_marks_both_agents_with_the_reason(demo, client, bob):
+    _dentist()
+    support = next(q for q in now_board(at=BOARD_NOW) if q.queue.provider_id == "1081167000")
+    rows = {r.agent.provider_id: r for r in support.rows}
+    assert (rows[JAMES].wanted, rows[JAMES].change) == (False, "changed: dentist")
+    assert (rows["333333333"].wanted, rows["333333333"].change) == (True, "changed: dentist")
+    assert (rows[MARIA].wanted, rows[MARIA].change) == (True, "")
+    assert support.scheduled == 2
+    page = client.get("/admin/scheduler/supervision/board/").content.decode()
+    assert page.count('class="callrota-changed"') >= 2 and "changed: dentist" in page
+
+
+def test_the_timeline_draws_the_changed_occurrence_with_its_agents_and_reason(demo, client, bob):
+    _dentist()
+    support = CallQueue.objects.get(provider_id="1081167000")
+    timeline = queue_timeline(support, day=date(2026, 11, 24), days=1, tz=NY)
+    mornings = next(lane for lane in timeline.lanes if lane.label == "Support mornings")
+    assert [(b.changed, b.label.split(" (")[0]) for b in mornings.bars] == [
+        (True, "Maria Lopez, Olena Kovalenko — changed: dentist")
+    ]
+    url = f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-11-24&days=2&tz=America/New_York"
+    page = client.get(url).content.decode()
+    assert page.count('class="bar shift changed"') == 1 and "changed: dentist" in page
