@@ -1,15 +1,21 @@
 """Per-occurrence changes (RFC 5545 overridden instances): cancelled, moved, agents substituted, DST days included."""
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from queues.models import Agent, CallQueue
 from scheduler import recurrence
 from scheduler.models import OccurrenceChange, Shift
 from scheduler.planning import OccurrenceEdit, ShiftRule, Snapshot, boundaries, desired_state, explain
+from scheduler.reconcile.diff import Target
+from scheduler.reconcile.run import reconcile_locked
+from scheduler.reports.adherence import scheduled_spans
 from scheduler.selectors import agent_plan, schedule_snapshot
 from scheduler.supervisor.board import now_board
 from scheduler.supervisor.coverage import coverage_report, understaffed
@@ -385,3 +391,41 @@ def test_the_timeline_draws_the_changed_occurrence_with_its_agents_and_reason(de
     url = f"/admin/scheduler/supervision/timeline/?queue={support.pk}&day=2026-11-24&days=2&tz=America/New_York"
     page = client.get(url).content.decode()
     assert page.count('class="bar shift changed"') == 1 and "changed: dentist" in page
+
+
+def test_adherence_counts_the_occurrence_she_covers_and_not_the_one_she_sits_out():
+    rule = shift("08:00", "12:00", swap("2026-11-24"))
+    day = (utc("2026-11-24T00:00"), utc("2026-11-25T00:00"))
+    assert scheduled_spans(Snapshot((rule,)), "a1", *day) == []
+    assert scheduled_spans(Snapshot((rule,)), "a2", *day) == [(utc("2026-11-24T13:00"), utc("2026-11-24T17:00"))]
+
+
+def test_the_boundaries_command_lists_a_moved_occurrence_at_its_new_time(demo):
+    _change("Support mornings", date(2026, 12, 2), start=utc("2026-12-02T19:00"), end=utc("2026-12-02T23:00"))
+    out = StringIO()
+    call_command("boundaries", "--from", "2026-12-02T12:00:00Z", "--to", "2026-12-03T00:00:00Z", "--json", stdout=out)
+    found = {
+        b["at"]: [t["kind"] for t in b["transitions"] if t["name"] == "Support mornings"]
+        for b in json.loads(out.getvalue())
+    }
+    assert found["2026-12-02T19:00:00+00:00"] == ["shift start"]
+    assert found["2026-12-02T23:00:00+00:00"] == ["shift end"]
+    assert "2026-12-02T13:00:00+00:00" not in found  # nothing starts at the old time (Dr. Adams starts at 14:00)
+
+
+# The reconciler against the emulator (a real server): the change is just schedule data.
+
+
+def test_the_reconciler_switches_the_cover_on_and_the_absent_agent_off_for_that_occurrence_only(demo_emulator, demo_rc):
+    morning, noon = utc("2026-11-24T13:00"), utc("2026-11-24T17:00")
+    _dentist()
+    started = reconcile_locked(provider=demo_rc, at=morning, trigger="test")
+    assert demo_rc.read_queue_presence("1081167000") == {JAMES: False, MARIA: True, "333333333": True}
+    james = next(c for c in started.changes if c.target == Target(JAMES, "1081167000"))
+    assert (james.new, james.reason) == (False, "occurrence changed: Support mornings: dentist")
+    ended = reconcile_locked(provider=demo_rc, at=noon, trigger="test", boundary=noon)
+    assert not ended.failed
+    assert demo_rc.read_queue_presence("1081167000")["333333333"] is False
+    next_morning = utc("2026-11-25T13:00")
+    reconcile_locked(provider=demo_rc, at=next_morning, trigger="test", boundary=next_morning)
+    assert demo_rc.read_queue_presence("1081167000") == {JAMES: True, MARIA: True, "333333333": False}
