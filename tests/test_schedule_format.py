@@ -257,3 +257,20 @@ def test_the_same_occurrence_changed_twice_is_refused():
     )
     with pytest.raises(ScheduleFormatError, match=r"changes\[1\].occurrence: 2026-12-02 is already changed"):
         parse_schedule(text)
+
+
+@pytest.mark.parametrize(
+    "changes, error",
+    [
+        ("[" + ", ".join(["{occurrence: 2026-12-02, cancelled: true}"] * 5_001) + "]", "has 5,001 entries; the limit"),
+        ("[{occurrence: 2026-12-02, absent: [[['x']]]}]", "nested deeper than 6 levels"),
+        ("[{occurrence: 2026-12-02, start: '13:00', end: '2026-12-02T17:00'}]", "give start and end both as times"),
+        ("[{occurrence: 1999-12-01, cancelled: true}]", "is outside 2000-01-01 to 2199-12-31"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_hostile_changes_list_is_refused_by_the_files_limits(changes, error):
+    text = GOOD.replace("    end: 12:00\n", f"    end: 12:00\n    changes: {changes}\n")
+    with pytest.raises(ScheduleFormatError) as raised:
+        import_schedule(parse_schedule(text, lenient=True))
+    assert any(error in e for e in raised.value.errors), raised.value.errors[:3]
