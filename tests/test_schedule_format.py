@@ -266,6 +266,7 @@ def test_the_same_occurrence_changed_twice_is_refused():
         ("[{occurrence: 2026-12-02, absent: [[['x']]]}]", "nested deeper than 6 levels"),
         ("[{occurrence: 2026-12-02, start: '13:00', end: '2026-12-02T17:00'}]", "give start and end both as times"),
         ("[{occurrence: 1999-12-01, cancelled: true}]", "is outside 2000-01-01 to 2199-12-31"),
+        ("[{occurrence: 2026-12-02, start: '9999-12-31T23:00', end: '9999-12-31T23:59'}]", "is outside 2000-01-01"),
     ],
 )
 @pytest.mark.django_db

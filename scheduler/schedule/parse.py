@@ -209,6 +209,7 @@ MovedTime = Annotated[
     time | datetime,
     BeforeValidator(_moved_time),
     _worded("{value} is not a time (HH:MM) or a date and time (YYYY-MM-DDTHH:MM)", _quoted_text),
+    AfterValidator(lambda value: _within_years(value) if isinstance(value, datetime) else value),
 ]
 # Zones and weekdays are checked while reading, so they are reported with the entry's other mistakes;
 # rules across fields (end vs start, weekdays vs a recurrence rule) stay with the models.
