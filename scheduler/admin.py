@@ -5,6 +5,7 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -16,7 +17,7 @@ from queues.models import Agent, CallQueue
 
 from . import recurrence
 from .feeds import feed_path, feed_tokens_revoke, issue_feed
-from .models import FeedToken, Shift, Supervision, TimeOff
+from .models import FeedToken, OccurrenceChange, Shift, Supervision, TimeOff
 from .people import admin as people_admin  # noqa: F401 - registers people's time zones
 from .people.fields import WallTimeField
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
@@ -122,11 +123,120 @@ def repeats_of(shift: Shift) -> tuple[str, list[str]]:
     return Repeats.DAYS, days
 
 
+class OccurrenceChangeForm(forms.ModelForm):
+    """A new start and end are entered as wall times in the shift's own zone, and stored in UTC."""
+
+    start = WallTimeField(required=False, help_text="Moved: the new local start, in the shift's zone.")
+    end = WallTimeField(required=False, help_text="Moved: the new local end, in the shift's zone.")
+
+    class Meta:
+        model = OccurrenceChange
+        fields = ["shift", "occurrence", "cancelled", "start", "end", "absent", "covering", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            tz = _zone_or_utc(self.instance.shift.timezone)
+            for name in ("start", "end"):
+                if getattr(self.instance, name):
+                    self.initial[name] = getattr(self.instance, name).astimezone(tz).replace(tzinfo=None)
+
+    def clean(self):
+        data = super().clean()
+        shift = data.get("shift")
+        if not isinstance(shift, Shift):
+            return data
+        tz = _zone_or_utc(shift.timezone)
+        for name in ("start", "end"):
+            if data.get(name):  # parsed as a wall time in UTC: reinterpret it in the shift's zone
+                try:
+                    data[name] = recurrence.to_utc(data[name].date(), data[name].time(), tz)
+                except OverflowError:
+                    self.add_error(name, f"{data[name]:%Y-%m-%d %H:%M} in {tz.key} is outside the calendar in UTC")
+        probe = OccurrenceChange(shift=shift, cancelled=data.get("cancelled", False), start=data.get("start"))
+        rostered = set(shift.agents.values_list("pk", flat=True)) if shift.pk else set()
+        try:
+            probe.clean_agents(
+                {a.pk for a in data.get("absent", ())}, {a.pk for a in data.get("covering", ())}, rostered
+            )
+        except forms.ValidationError as error:
+            for name, messages_ in error.message_dict.items():
+                for message in messages_:
+                    self.add_error(name, message)
+        return data
+
+
+def _zone_or_utc(name: str):
+    try:
+        return recurrence.zone(name)
+    except ValueError:  # a zone this system no longer knows: show UTC
+        return recurrence.zone("UTC")
+
+
+class OptionalRowsFormSet(BaseInlineFormSet):
+    """A shift form posted without these rows (a script, or a page from before they existed) changes none of them."""
+
+    def __init__(self, data=None, *args, prefix=None, **kwargs):
+        key = f"{prefix or self.get_default_prefix()}-"
+        if data is not None and f"{key}TOTAL_FORMS" not in data:
+            data = data.copy()
+            data[f"{key}TOTAL_FORMS"] = data[f"{key}INITIAL_FORMS"] = "0"
+        super().__init__(data, *args, prefix=prefix, **kwargs)
+
+
+class OccurrenceChangeInline(admin.StackedInline):
+    """A shift's single occurrences cancelled, moved or with agents substituted."""
+
+    model = OccurrenceChange
+    form = OccurrenceChangeForm
+    formset = OptionalRowsFormSet
+    extra = 0
+    autocomplete_fields = ["absent", "covering"]
+    fields = ["occurrence", ("cancelled", "start", "end"), ("absent", "covering"), "reason"]
+    verbose_name_plural = "changed occurrences (times in the shift's zone)"
+
+
+@admin.register(OccurrenceChange)
+class OccurrenceChangeAdmin(SimpleHistoryAdmin):
+    """Every changed occurrence, by shift and date, times in its shift's zone."""
+
+    form = OccurrenceChangeForm
+    list_display = ["shift", "occurrence", "what", "moved_to", "reason"]
+    list_filter = ["shift", "cancelled", ("occurrence", admin.DateFieldListFilter)]
+    date_hierarchy = "occurrence"
+    search_fields = ["shift__name", "reason", "absent__name", "covering__name"]
+    list_select_related = ["shift"]
+    autocomplete_fields = ["absent", "covering"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("absent", "covering")
+
+    @admin.display(description="change")
+    def what(self, change):
+        if change.cancelled:
+            return "cancelled"
+        words = ["moved"] if change.start else []
+        words += [f"{a.name} absent" for a in change.absent.all()]
+        words += [f"{a.name} covers" for a in change.covering.all()]
+        return ", ".join(words) or "—"
+
+    @admin.display(description="moved to (shift's zone)", ordering="start")
+    def moved_to(self, change):
+        if not (change.start and change.end):
+            return "—"
+        tz = _zone_or_utc(change.shift.timezone)
+        start, end = change.start.astimezone(tz), change.end.astimezone(tz)
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M %Z}" + (
+            f" (ends {end:%Y-%m-%d})" if end.date() != start.date() else ""
+        )
+
+
 @admin.register(Shift)
 class ShiftAdmin(ImportExportMixin, SimpleHistoryAdmin):
     """Shifts, with CSV roster import (previewed before saving) and export, and their change history."""
 
     form = ShiftForm
+    inlines = [OccurrenceChangeInline]
     resource_classes = [ShiftResource]
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS

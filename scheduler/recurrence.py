@@ -6,7 +6,6 @@ first occurrence. That is exactly `zoneinfo` with `fold=0`.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from functools import cache, cached_property, lru_cache
 from typing import Any
@@ -279,13 +278,6 @@ def _kept(r: Any, ii: Any, i: int) -> bool:
 def to_utc(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of local `day` `at` in `tz`, RFC 5545 style (fold=0)."""
     return datetime.combine(day, at, tzinfo=tz).replace(fold=0).astimezone(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    start: datetime  # UTC
-    end: datetime  # UTC
-    local_date: date  # the local date the occurrence starts on
 
 
 def occurrence_span(day: date, start: time, end: time, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -9,7 +9,7 @@ SUPERVISOR = "Supervisor"
 SUPERVISOR_PERMISSIONS = [
     *(
         ("scheduler", f"{verb}_{model}")
-        for model in ("shift", "timeoff")
+        for model in ("shift", "timeoff", "occurrencechange")
         for verb in ("add", "change", "delete", "view")
     ),
     *(("scheduler", code) for code in ("view_board", "hold_agent", "reconcile_now", "sync_queues", "issue_feed")),

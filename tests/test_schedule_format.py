@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from queues.models import Agent, CallQueue
-from scheduler.models import Shift, TimeOff
+from scheduler.models import OccurrenceChange, Shift, TimeOff
 from scheduler.schedule.exporter import dump_schedule, export_document
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import ScheduleFormatError, parse_schedule
@@ -178,3 +178,100 @@ def _database_state():
         list(TimeOff.objects.values_list("agent_id", "start", "end")),
         Shift.history.count(),
     )
+
+
+WITH_CHANGES = GOOD.replace(
+    "    end: 12:00\n",
+    """    end: 12:00
+    changes:
+      - {occurrence: 2026-12-02, absent: ["111111111"], covering: ["333333333"], reason: doctor}
+      - {occurrence: 2026-12-03, cancelled: true, reason: training day}
+      - {occurrence: 2026-12-04, start: "13:00", end: "17:00"}
+      - {occurrence: 2026-03-06, date: 2026-03-08, start: "02:30", end: "06:00"}
+      - {occurrence: 2026-10-30, start: "2026-11-01T01:30-05:00", end: "2026-11-01T03:00"}
+""",
+).replace(
+    "  - {id: 222222222, name: Maria Lopez}\n",
+    "  - {id: 222222222, name: Maria Lopez}\n  - {id: 333333333, name: Olena}\n",
+)
+
+
+@pytest.mark.django_db
+def test_occurrence_changes_import_in_the_shifts_zone_and_round_trip():
+    report = import_schedule(parse_schedule(WITH_CHANGES))
+    assert report.created["occurrence changes"] == 5
+    assert "occurrence changes: 5 created" in report.summary()
+    stored = {c.occurrence.isoformat(): c for c in OccurrenceChange.objects.all()}
+    assert [a.provider_id for a in stored["2026-12-02"].covering.all()] == ["333333333"]
+    assert stored["2026-12-03"].cancelled and stored["2026-12-03"].reason == "training day"
+    assert (stored["2026-12-04"].start, stored["2026-12-04"].end) == (
+        datetime(2026, 12, 4, 18, tzinfo=UTC),
+        datetime(2026, 12, 4, 22, tzinfo=UTC),
+    )
+    # moved onto the spring-forward day: 02:30 does not exist and is read with the offset before the gap
+    assert stored["2026-03-06"].start == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    # the second 01:30 of the fall-back night, kept exact by its offset
+    assert stored["2026-10-30"].start == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    exported = dump_schedule(export_document())
+    assert "date: 2026-03-08" in exported  # moved to another day: HH:MM on that day
+    assert "start: 2026-11-01T01:30-05:00" in exported  # the fold's second pass keeps its offset
+    again = import_schedule(parse_schedule(exported))
+    assert not again.created and not again.updated and again.unchanged["occurrence changes"] == 5
+
+
+@pytest.mark.django_db
+def test_a_file_without_changes_reports_as_before():
+    assert "occurrence changes" not in import_schedule(parse_schedule(GOOD)).summary()
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (
+            "{occurrence: 2026-12-05, cancelled: true}",
+            "shifts[0].changes[0].occurrence: no occurrence of Support mornings starts on",
+        ),
+        ("{occurrence: 2026-12-02, start: '13:00'}", "shifts[0].changes[0].end: a moved occurrence needs both"),
+        ("{occurrence: 2026-12-02, start: '13:00', end: 'noon'}", "shifts[0].changes[0].end: 'noon' is not a time"),
+        ("{occurrence: 2026-12-02, covering: ['111111111']}", "shifts[0].changes[0].covering: a covering agent"),
+        ("{occurrence: 2026-12-02, absent: ['999']}", "shifts[0].changes[0].absent[0]: unknown agent '999'"),
+        ("{occurrence: 2026-12-02}", "shifts[0].changes[0].cancelled: nothing changes"),
+        ("{occurrence: 2026-12-02, colour: red}", "shifts[0].changes[0].colour: unknown key"),
+        ("{occurrence: 2026-12-02, date: 2026-12-03, cancelled: true}", "shifts[0].changes[0].date: a move to another"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_bad_change_is_refused_with_its_path_and_nothing_is_written(change, error):
+    text = GOOD.replace("    end: 12:00\n", f"    end: 12:00\n    changes:\n      - {change}\n")
+    with pytest.raises(ScheduleFormatError) as raised:
+        import_schedule(parse_schedule(text, lenient=True))
+    assert any(e.startswith(error) for e in raised.value.errors), raised.value.errors
+    assert not Shift.objects.exists()
+
+
+def test_the_same_occurrence_changed_twice_is_refused():
+    text = GOOD.replace(
+        "    end: 12:00\n",
+        "    end: 12:00\n    changes:\n      - {occurrence: 2026-12-02, cancelled: true}\n"
+        "      - {occurrence: 2026-12-02, reason: x, cancelled: true}\n",
+    )
+    with pytest.raises(ScheduleFormatError, match=r"changes\[1\].occurrence: 2026-12-02 is already changed"):
+        parse_schedule(text)
+
+
+@pytest.mark.parametrize(
+    "changes, error",
+    [
+        ("[" + ", ".join(["{occurrence: 2026-12-02, cancelled: true}"] * 5_001) + "]", "has 5,001 entries; the limit"),
+        ("[{occurrence: 2026-12-02, absent: [[['x']]]}]", "nested deeper than 6 levels"),
+        ("[{occurrence: 2026-12-02, start: '13:00', end: '2026-12-02T17:00'}]", "give start and end both as times"),
+        ("[{occurrence: 1999-12-01, cancelled: true}]", "is outside 2000-01-01 to 2199-12-31"),
+        ("[{occurrence: 2026-12-02, start: '9999-12-31T23:00', end: '9999-12-31T23:59'}]", "is outside 2000-01-01"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_hostile_changes_list_is_refused_by_the_files_limits(changes, error):
+    text = GOOD.replace("    end: 12:00\n", f"    end: 12:00\n    changes: {changes}\n")
+    with pytest.raises(ScheduleFormatError) as raised:
+        import_schedule(parse_schedule(text, lenient=True))
+    assert any(error in e for e in raised.value.errors), raised.value.errors[:3]

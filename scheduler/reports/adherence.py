@@ -50,9 +50,9 @@ def scheduled_spans(snapshot: Snapshot, agent_id: str, start: datetime, end: dat
     """The agent's on-shift time in [start, end) as sorted, disjoint (start, end) pairs, time off removed."""
     spans = sorted(
         (max(o.start, start), min(o.end, end))
-        for shift in snapshot.shifts
-        if agent_id in shift.agent_ids
+        for shift in snapshot.shifts_by_agent.get(agent_id, ())
         for o in shift.occurrences(start, end)
+        if agent_id in o.agent_ids  # an occurrence she covers counts, one she sits out does not
     )
     merged: list[list] = []
     for s, e in spans:

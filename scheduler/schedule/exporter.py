@@ -1,7 +1,7 @@
 """The database's schedule as a document, and a document as YAML in the documented format."""
 
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,10 +9,11 @@ import yaml
 
 from queues.models import Agent, CallQueue
 from scheduler import recurrence
-from scheduler.models import Shift, TimeOff
+from scheduler.models import OccurrenceChange, Shift, TimeOff
 
 from .parse import (
     AgentEntry,
+    ChangeEntry,
     ClosedDateEntry,
     OpeningRangeEntry,
     QueueEntry,
@@ -33,6 +34,10 @@ def export_document() -> ScheduleDocument:
         agents=[AgentEntry(id=a.provider_id, name=a.name, off_shift_dnd=a.off_shift_dnd) for a in Agent.objects.all()],
         shifts=[_shift_entry(s) for s in shifts],
         time_off=[_time_off_entry(t) for t in TimeOff.objects.select_related("agent")],
+        changes=[
+            _change_entry(c)
+            for c in OccurrenceChange.objects.select_related("shift").prefetch_related("absent", "covering")
+        ],
     )
 
 
@@ -87,6 +92,31 @@ def _time_off_entry(off: TimeOff) -> TimeOffEntry:
     )
 
 
+def _change_entry(change: OccurrenceChange) -> ChangeEntry:
+    entry = ChangeEntry(
+        occurrence=change.occurrence,
+        cancelled=change.cancelled,
+        absent=sorted(a.provider_id for a in change.absent.all()),
+        covering=sorted(a.provider_id for a in change.covering.all()),
+        reason=change.reason,
+    )
+    if change.start and change.end:
+        entry.date, entry.start, entry.end = _moved(change, recurrence.zone(change.shift.timezone))
+    entry._shift = change.shift.name
+    return entry
+
+
+def _moved(change: OccurrenceChange, tz: ZoneInfo) -> tuple[date | None, time | datetime, time | datetime]:
+    """A move as the file writes it: HH:MM times (with `date` when another day) if they read back to the
+    same instants, else wall times (with their offset in a DST fold)."""
+    assert change.start is not None and change.end is not None
+    start, end = change.start.astimezone(tz), change.end.astimezone(tz)
+    times = start.time().replace(tzinfo=None), end.time().replace(tzinfo=None)
+    if recurrence.occurrence_span(start.date(), *times, tz) == (change.start, change.end):
+        return (start.date() if start.date() != change.occurrence else None), *times
+    return None, _wall_time(change.start, tz), _wall_time(change.end, tz)
+
+
 def _wall_time(value: datetime, tz: ZoneInfo) -> datetime:
     """The local wall time, keeping the offset where the wall time alone would mislead (a DST gap or fold)."""
     local = value.astimezone(tz)
@@ -96,11 +126,14 @@ def _wall_time(value: datetime, tz: ZoneInfo) -> datetime:
 
 def dump_schedule(document: ScheduleDocument) -> str:
     """The document as YAML in the documented format, optional keys left out when at their default."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for change in document.changes:
+        changes.setdefault(change.shift, []).append(_change_data(change))
     data = {
         "timezone": document.timezone,
         "queues": [_queue_data(q, document.timezone) for q in document.queues],
         "agents": [a.model_dump(exclude_defaults=True) for a in document.agents],
-        "shifts": [_shift_data(s, document.timezone) for s in document.shifts],
+        "shifts": [_shift_data(s, document.timezone, changes.get(s.name, [])) for s in document.shifts],
         "time_off": [_time_off_data(t, document.timezone) for t in document.time_off],
     }
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
@@ -134,7 +167,21 @@ def _queue_data(queue: QueueEntry, default_tz: str) -> dict[str, Any]:
     return data
 
 
-def _shift_data(shift: ShiftEntry, default_tz: str) -> dict[str, Any]:
+def _change_data(change: ChangeEntry) -> dict[str, Any]:
+    data: dict[str, Any] = {"occurrence": change.occurrence}
+    if change.cancelled:
+        data["cancelled"] = True
+    if change.date:
+        data["date"] = change.date
+    for key in ("start", "end"):
+        value = getattr(change, key)
+        if value is not None:
+            data[key] = f"{value:%H:%M}" if isinstance(value, time) else _iso_minutes(value)
+    data.update({k: getattr(change, k) for k in ("absent", "covering", "reason") if getattr(change, k)})
+    return data
+
+
+def _shift_data(shift: ShiftEntry, default_tz: str, changes: list[dict[str, Any]]) -> dict[str, Any]:
     data: dict[str, Any] = {"name": shift.name, "queues": shift.queues, "agents": shift.agents}
     if shift.rrule:
         data.update(rrule=shift.rrule, dtstart=shift.dtstart)
@@ -142,7 +189,7 @@ def _shift_data(shift: ShiftEntry, default_tz: str) -> dict[str, Any]:
         data.update(days=shift.days)
     data.update({"start": f"{shift.start:%H:%M}", "end": f"{shift.end:%H:%M}"})
     optional: dict[str, Any] = {"timezone": shift.timezone if shift.timezone != default_tz else None}
-    optional.update(valid_from=shift.valid_from, valid_until=shift.valid_until)
+    optional.update(valid_from=shift.valid_from, valid_until=shift.valid_until, changes=changes or None)
     return data | {k: v for k, v in optional.items() if v is not None}
 
 

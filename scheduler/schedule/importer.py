@@ -20,12 +20,13 @@ from integrations.base import WeeklyRange
 from queues.models import Agent, CallQueue
 from queues.opening_hours import closed_dates_of, ranges_of, replace_opening_hours
 from scheduler import recurrence
-from scheduler.models import Shift, TimeOff
+from scheduler.models import OccurrenceChange, Shift, TimeOff
 from scheduler.planning import ShiftRule
 from scheduler.selectors import shift_rule
 
 from .parse import (
     AgentEntry,
+    ChangeEntry,
     QueueEntry,
     ScheduleDocument,
     ScheduleFormatError,
@@ -62,7 +63,9 @@ class ImportReport:
         self.entries.append((outcome, kind, name))
 
     def summary(self) -> str:
-        kinds = ("queues", "agents", "shifts", "time off")
+        kinds: tuple[str, ...] = ("queues", "agents", "shifts", "time off")
+        if any(c["occurrence changes"] for c in (self.created, self.updated, self.unchanged)):
+            kinds += ("occurrence changes",)  # a line only for files that have some, so old output stays as it was
         return "\n".join(
             f"{kind}: {self.created[kind]} created, {self.updated[kind]} updated, {self.unchanged[kind]} unchanged"
             for kind in kinds
@@ -79,6 +82,7 @@ def import_schedule(document: ScheduleDocument, *, dry_run: bool = False) -> Imp
         shifts = _prepare(Shift, document.shifts, errors, _shift_fields, key="name", key_of=_name)
         errors.extend(_unknown_references(document))
         time_off = _prepare_time_off(document.time_off, errors)
+        changes = _prepare_changes(document, shifts, errors)
         if errors:
             raise ScheduleFormatError(errors)
         hours = {e.id: _hours_of(e) for e in document.queues if e.id in queues}
@@ -89,6 +93,7 @@ def import_schedule(document: ScheduleDocument, *, dry_run: bool = False) -> Imp
             _save(agent, agent_changed, "agents", report)
         _save_shifts(document.shifts, shifts, report)
         _save_time_off(time_off, report)
+        _save_changes(changes, shifts, report)
         report.warnings = _overlap_warnings(document.shifts)
         if dry_run:
             transaction.set_rollback(True)
@@ -210,6 +215,13 @@ def _unknown_references(document: ScheduleDocument) -> list[str]:
         for off in document.time_off
         if off.agent not in agents
     ]
+    errors += [
+        f"{change.path}.{key}[{j}]: unknown agent {agent_id!r}: add it under agents"
+        for change in document.changes
+        for key in ("absent", "covering")
+        for j, agent_id in enumerate(getattr(change, key))
+        if agent_id not in agents
+    ]
     return errors
 
 
@@ -226,6 +238,51 @@ def _prepare_time_off(entries: Sequence[TimeOffEntry], errors: list[str]) -> lis
         if _validate(instance, entry.path, errors, exclude=["agent"]):
             prepared.append((entry.agent, instance))
     return prepared
+
+
+def _prepare_changes(
+    document: ScheduleDocument, shifts: Prepared[Shift], errors: list[str]
+) -> list[tuple[ChangeEntry, OccurrenceChange]]:
+    """Each change as an unsaved OccurrenceChange on its (maybe unsaved) shift, checked by the model's rules."""
+    rostered = {entry.name: set(entry.agents) for entry in document.shifts}
+    prepared = []
+    for entry in document.changes:
+        if entry.shift not in shifts:  # the shift itself has mistakes, already listed
+            continue
+        shift = shifts[entry.shift][0]
+        span = _moved_span(entry, recurrence.zone(shift.timezone), errors)
+        instance = OccurrenceChange(shift=shift, occurrence=entry.occurrence, cancelled=entry.cancelled,
+                                    start=span[0], end=span[1], reason=entry.reason)  # fmt: skip
+        valid = _validate(instance, entry.path, errors, exclude=["shift"])
+        try:
+            instance.clean_agents(set(entry.absent), set(entry.covering), rostered[entry.shift])
+        except ValidationError as error:
+            errors.extend(
+                f"{entry.path}.{name}: {_lower_first(m)}" for name, ms in error.message_dict.items() for m in ms
+            )
+            valid = False
+        if valid:
+            prepared.append((entry, instance))
+    return prepared
+
+
+def _moved_span(entry: ChangeEntry, tz, errors: list[str]) -> tuple[datetime | None, datetime | None]:
+    """The new UTC start and end from the file's local times: HH:MM on `date` (else the occurrence's), or wall times."""
+    start, end = entry.start, entry.end
+    if start is None or end is None:
+        if (start, end) != (None, None):
+            errors.append(f"{entry.path}.end: a moved occurrence needs both a new start and a new end, or neither")
+        elif entry.date is not None:
+            errors.append(f"{entry.path}.date: a move to another day needs the new start and end too")
+        return None, None
+    if isinstance(start, time) and isinstance(end, time):
+        return recurrence.occurrence_span(entry.date or entry.occurrence, start, end, tz)
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        if entry.date is not None:
+            errors.append(f"{entry.path}.date: start and end carry their dates already; leave date out")
+        return wall_time_to_utc(start, tz), wall_time_to_utc(end, tz)
+    errors.append(f"{entry.path}.end: give start and end both as times (HH:MM) or both as dates and times")
+    return None, None
 
 
 def _save(instance: CallQueue | Agent, changed: bool, kind: str, report: ImportReport) -> None:
@@ -273,6 +330,30 @@ def _save_time_off(prepared: list[tuple[str, TimeOff]], report: ImportReport) ->
             report.count("updated", "time off", name)
         else:
             report.count("unchanged", "time off", name)
+
+
+def _save_changes(
+    prepared: list[tuple[ChangeEntry, OccurrenceChange]], shifts: Prepared[Shift], report: ImportReport
+) -> None:
+    """Changes are matched by shift and occurrence date; a match gets the file's values."""
+    agent_pks = dict(Agent.objects.values_list("provider_id", "pk"))
+    for entry, instance in prepared:
+        shift = shifts[entry.shift][0]  # saved by now
+        name = f"{shift.name} on {entry.occurrence}"
+        existing = OccurrenceChange.objects.filter(shift=shift, occurrence=entry.occurrence).first()
+        if existing is None:
+            instance.shift = shift
+            instance.save()
+            outcome = "created"
+        else:
+            fields = {f: getattr(instance, f) for f in ("cancelled", "start", "end", "reason")}
+            outcome = "updated" if _assign(existing, fields) else "unchanged"
+            if outcome == "updated":
+                existing.save()
+            instance = existing
+        agents_changed = _set_if_different(instance.absent, {agent_pks[a] for a in entry.absent})
+        agents_changed |= _set_if_different(instance.covering, {agent_pks[a] for a in entry.covering})
+        report.count("updated" if outcome == "unchanged" and agents_changed else outcome, "occurrence changes", name)
 
 
 def _overlap_warnings(shifts: Sequence[ShiftEntry]) -> list[str]:

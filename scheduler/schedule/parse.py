@@ -47,8 +47,9 @@ except ImportError:  # PyYAML built without libyaml
 
 DEMO_SCHEDULE = Path(__file__).resolve().parent.parent / "demo" / "schedule.yaml"
 
-# A schedule is four levels deep (file > section > entry > list of ids) and a large one holds some
-# tens of thousands of values; the limits leave room for that and no more.
+# A schedule is four levels deep (file > section > entry > list of ids), six with a shift's changes
+# (> changes > change > list of ids), and a large one holds some tens of thousands of values; the
+# limits leave room for that and no more.
 MAX_DEPTH = 6
 MAX_NODES = 200_000
 MAX_ENTRIES = 5_000  # per section
@@ -128,6 +129,12 @@ def _iso(parse: Callable[[str], date]) -> Callable[[Any], Any]:
     return read
 
 
+def _moved_time(value: Any) -> Any:
+    """A moved occurrence's start or end: '14:00' (a time on its day) or '2026-12-11T14:00' (a wall time)."""
+    clock = _clock_time(value)
+    return clock if isinstance(clock, time) else _iso(datetime.fromisoformat)(value)
+
+
 def _midnight(value: Any) -> Any:
     """A bare date (YAML reads 2026-12-24 as one) means the start of that day."""
     return datetime.combine(value, time()) if type(value) is date else value
@@ -197,6 +204,12 @@ LocalDateTime = Annotated[
     BeforeValidator(_iso(datetime.fromisoformat)),
     _worded("{value} is not a date and time (YYYY-MM-DDTHH:MM)", _quoted_text),
     AfterValidator(_within_years),
+]
+MovedTime = Annotated[
+    time | datetime,
+    BeforeValidator(_moved_time),
+    _worded("{value} is not a time (HH:MM) or a date and time (YYYY-MM-DDTHH:MM)", _quoted_text),
+    AfterValidator(lambda value: _within_years(value) if isinstance(value, datetime) else value),
 ]
 # Zones and weekdays are checked while reading, so they are reported with the entry's other mistakes;
 # rules across fields (end vs start, weekdays vs a recurrence rule) stay with the models.
@@ -274,6 +287,27 @@ class ShiftEntry(Entry):
     dtstart: Day | None = None
     valid_from: Day | None = None
     valid_until: Day | None = None
+    changes: Section = Field(default_factory=list)  # read one by one into ChangeEntry, like a section
+
+
+class ChangeEntry(Entry):
+    """One occurrence of a shift changed: cancelled, moved (local times in the shift's zone), or substituted."""
+
+    section = "changes"
+    occurrence: Day  # the local date the shift's days give it
+    cancelled: Flag = False
+    date: Day | None = None  # moved to another day: the local date of the new start
+    start: MovedTime | None = None
+    end: MovedTime | None = None
+    absent: Ids = Field(default_factory=list)
+    covering: Ids = Field(default_factory=list)
+    reason: Text = ""
+    _shift: str = PrivateAttr(default="")
+
+    @property
+    def shift(self) -> str:
+        """The name of the shift the change belongs to."""
+        return self._shift
 
 
 class TimeOffEntry(Entry):
@@ -306,6 +340,7 @@ class ScheduleDocument:
     agents: list[AgentEntry] = field(default_factory=list)
     shifts: list[ShiftEntry] = field(default_factory=list)
     time_off: list[TimeOffEntry] = field(default_factory=list)
+    changes: list[ChangeEntry] = field(default_factory=list)  # every shift's, each knowing its shift
     errors: list[str] = field(default_factory=list)  # mistakes found while reading (lenient reads only)
     # Section -> every id it names, readable entry or not: a shift naming a queue whose entry has
     # a mistake gets that one mistake, not also "unknown queue".
@@ -524,9 +559,28 @@ def _document(data: Any) -> ScheduleDocument:
         errors=errors,
         named_ids={"queues": _named_ids(top.queues), "agents": _named_ids(top.agents)},
     )
+    document.changes = _changes(document.shifts, errors)
     errors.extend(_duplicates(document.queues, "id") + _duplicates(document.agents, "id"))
     errors.extend(_duplicates(document.shifts, "name"))
     return document
+
+
+def _changes(shifts: list[ShiftEntry], errors: list[str]) -> list[ChangeEntry]:
+    """Every shift's readable changes, each under its path (`shifts[2].changes[0]`) and knowing its shift."""
+    found = []
+    for shift in shifts:
+        entries = _entries(ChangeEntry, shift.changes, errors, prefix=f"{shift.path}.")
+        for entry in entries:
+            entry._shift = shift.name
+        seen: dict[date, str] = {}
+        for entry in entries:
+            if entry.occurrence in seen:
+                errors.append(
+                    f"{entry.path}.occurrence: {entry.occurrence} is already changed by {seen[entry.occurrence]}"
+                )
+            seen.setdefault(entry.occurrence, entry.path)
+        found += entries
+    return found
 
 
 def _top(data: Any, errors: list[str]) -> _Top:
@@ -541,11 +595,13 @@ def _top(data: Any, errors: list[str]) -> _Top:
         return _Top.model_validate(usable)
 
 
-def _entries(model: type[E], items: list[Any], errors: list[str], defaults: dict[str, str] | None = None) -> list[E]:
+def _entries(
+    model: type[E], items: list[Any], errors: list[str], defaults: dict[str, str] | None = None, prefix: str = ""
+) -> list[E]:
     """The section's readable entries; each unreadable one adds its mistakes to `errors`."""
     entries = []
     for i, item in enumerate(items):
-        path = f"{model.section}[{i}]"
+        path = f"{prefix}{model.section}[{i}]"
         try:
             entry = model.model_validate(_present(item, defaults))
         except ValidationError as error:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from integrations.base import ProviderError
 from integrations.providers import login_refused
 from queues.models import Agent, CallQueue, DndStatus, Override, QueueMembership, queue_calls_reach
-from scheduler.planning import desired_state
+from scheduler.planning import OccurrenceEdit, changes_at, desired_state
 from scheduler.selectors import schedule_snapshot
 
 from .coverage import staffed_hours
@@ -31,6 +31,7 @@ class BoardRow:
     observed_at: datetime | None
     age: timedelta | None
     live_status: str = ""
+    change: str = ""  # a changed occurrence decides this pair now: "changed", with its reason when it has one
 
     @property
     def wanted(self) -> bool | None:
@@ -97,6 +98,7 @@ def now_board(*, at: datetime, compliance: Mapping[str, float | None] | None = N
     snapshot = schedule_snapshot(start=at, end=at + timedelta(microseconds=1))
     state = desired_state(snapshot, at)
     accept, scheduled = state.accept, desired_state(snapshot.schedule_only(), at).accept
+    changed = {pair: change_words(c) for pair, c in changes_at(snapshot, at).items()}
     stored = Override.objects.in_bulk([o.override_id for o in state.held.values() if o.queue_id])
     holds = {k: stored[o.override_id] for k, o in state.held.items() if o.override_id in stored}
     memberships = QueueMembership.objects.filter(agent__active=True).select_related("agent__live_status")
@@ -111,7 +113,7 @@ def now_board(*, at: datetime, compliance: Mapping[str, float | None] | None = N
             {a for (q, a) in by_pair if q == queue.provider_id} | {a for (q, a) in accept if q == queue.provider_id}
         )
         rows = [_row(queue, agent_id, by_pair.get((queue.provider_id, agent_id)), (scheduled, accept), holds,
-                     extra_agents, at) for agent_id in pairs]  # fmt: skip
+                     extra_agents, at, changed) for agent_id in pairs]  # fmt: skip
         hours = staffed_hours(queue)
         is_open = hours is None or hours.is_open(at)
         board.append(BoardQueue(queue, sorted((r for r in rows if r), key=lambda r: r.agent.name), is_open))
@@ -126,7 +128,12 @@ def board_alert() -> ProviderError | None:
     return login_refused()
 
 
-def _row(queue, agent_id, membership, plans, holds, extra_agents, at) -> BoardRow | None:
+def change_words(change: OccurrenceEdit) -> str:
+    """A changed occurrence as a marker says it: 'changed', with its reason."""
+    return f"changed: {change.reason}" if change.reason else "changed"
+
+
+def _row(queue, agent_id, membership, plans, holds, extra_agents, at, changed) -> BoardRow | None:
     agent = membership.agent if membership else extra_agents.get(agent_id)
     if agent is None:
         return None
@@ -143,4 +150,5 @@ def _row(queue, agent_id, membership, plans, holds, extra_agents, at) -> BoardRo
         observed_at=observed_at,
         age=at - observed_at if observed_at else None,
         live_status=getattr(live, "status", "") or "",
+        change=changed.get(key, ""),
     )

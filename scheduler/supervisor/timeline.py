@@ -5,7 +5,7 @@ Positions are fractions of the window in real time, so a DST day shows 23 or 25 
 the bars stay true to the instants; labels are in the viewer's zone. The template draws SVG.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from scheduler.forecast.side_by_side import Interval, lowest_level, runs
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 
+from .board import change_words
 from .coverage import staffed_hours, understaffed
 from .need import queue_side_by_side
 
@@ -29,6 +30,7 @@ class Bar:
     x: float  # percent of the window's width
     width: float
     text: str = ""  # what fits on the bar itself (the agents, for a shift)
+    changed: bool = False  # a changed occurrence (moved or substituted); its label says so, with the reason
 
 
 @dataclass
@@ -74,9 +76,16 @@ def queue_timeline(queue: CallQueue, *, day: date, days: int, tz: ZoneInfo, now:
     for shift in snapshot.shifts:
         if queue.provider_id not in shift.queue_ids:
             continue
-        rostered.update(shift.agent_ids)
-        agents = ", ".join(names.get(a, a) for a in shift.agent_ids)
-        bars = [place(o.start, o.end, agents, "shift") for o in shift.occurrences(start, end)]
+        bars = []
+        for occ in shift.occurrences(start, end):
+            rostered.update(occ.agent_ids)
+            agents = ", ".join(names.get(a, a) for a in occ.agent_ids) or "nobody"
+            if occ.change is None:
+                bars.append(place(occ.start, occ.end, agents, "shift"))
+            else:
+                bars.append(
+                    replace(place(occ.start, occ.end, f"{agents} — {change_words(occ.change)}", "shift"), changed=True)
+                )
         lanes.append(Lane(shift.name, "shift", bars))
     for agent_id in sorted(rostered, key=lambda a: names.get(a, a)):
         offs = [t for t in snapshot.time_off if t.agent_id == agent_id and t.start < end and t.end > start]
