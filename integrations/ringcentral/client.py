@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -198,6 +199,11 @@ class RingCentralClient(Provider):
         return [CallLogRecord.from_api(r) for r in records]
 
     # ------------------------------------------------------------------ reading helpers
+
+    def post_to_chat(self, chat_id: str, text: str) -> str:
+        """Post a text to a Team Messaging chat; return the post's id."""
+        return str(self._request("POST", f"/team-messaging/v1/chats/{quote(chat_id, safe='')}/posts",
+                                 json={"text": text}).json()["id"])  # fmt: skip
 
     def _read_presence_batch(self, ids: list[str]) -> Readings[Presence]:
         response = self._request("GET", f"{ACCOUNT}/extension/{','.join(ids)}/presence")
