@@ -17,6 +17,7 @@ from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
 from .reconcile.sweep import sweep
 from .reports.calls_handled import calls_handled_refresh, nightly_window
+from .requests.notices import remind_changed_shifts
 
 log = logging.getLogger(__name__)
 
@@ -103,3 +104,9 @@ def correct_drift(self, targets: list[list[str]]) -> dict:
     except LeaseBusy:
         raise self.retry(countdown=0.5) from None  # a correction must not be lost behind a busy run
     return {"run": result.run.pk if result.run else None, "writes": result.writes, "ok": result.ok}
+
+
+@shared_task
+def remind_tomorrows_changes() -> int:
+    """The day before a changed shift occurrence, tell its absent and covering agents."""
+    return remind_changed_shifts(now=timezone.now())

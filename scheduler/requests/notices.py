@@ -1,6 +1,6 @@
 """Who is told what about a request, and the day-before reminder of a changed shift. Sent after commit."""
 
-from datetime import date
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -8,10 +8,13 @@ from django.db.models import Q
 
 from scheduler.models import OccurrenceChange, ScheduleRequest
 from scheduler.notify import notify
+from scheduler.recurrence import zone
 from scheduler.roles import SUPERVISOR
 
 from .coverage import request_zone
 from .selectors import eligible_agents
+
+ONE_DAY = timedelta(days=1)
 
 
 def asked(request: ScheduleRequest) -> None:
@@ -37,13 +40,17 @@ def decided(request: ScheduleRequest) -> None:
     _later(users, f"Request {verdict}: {describe(request)}", body)
 
 
-def remind_changed_shifts(*, day: date) -> int:
-    """Tell the agents of every occurrence changed on `day` (absent or covering); return how many were told."""
+def remind_changed_shifts(*, now: datetime) -> int:
+    """Tell the agents of every occurrence changed for tomorrow (in its shift's zone); return how many were told."""
+    soon = now.astimezone(UTC).date()
+    changes = OccurrenceChange.objects.filter(occurrence__range=(soon, soon + 2 * ONE_DAY)).select_related("shift")
     told = 0
-    for change in OccurrenceChange.objects.filter(occurrence=day).prefetch_related("absent__user", "covering__user"):
+    for change in changes.prefetch_related("absent__user", "covering__user"):
+        if change.occurrence != now.astimezone(zone(change.shift.timezone)).date() + ONE_DAY:
+            continue
         for agents, words in ((change.absent.all(), "you are off"), (change.covering.all(), "you work")):
             users = [a.user for a in agents if a.user]
-            subject = f"Tomorrow {words}: {change.shift.name} on {day:%a %d %b}"
+            subject = f"Tomorrow {words}: {change.shift.name} on {change.occurrence:%a %d %b}"
             notify(users=users, subject=subject, body=f"{subject}. {change.reason}".strip())
             told += len(users)
     return told
