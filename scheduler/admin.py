@@ -18,6 +18,7 @@ from . import recurrence
 from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, Shift, Supervision, TimeOff
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
+from .requests import admin as requests_admin  # noqa: F401 - registers the request pages
 from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
 from .schedule.membership import cannot_apply, shift_pairs
 from .selectors import agent_plan

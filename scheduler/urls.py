@@ -16,5 +16,6 @@ urlpatterns = [
     path("feeds/", include("scheduler.feeds_urls")),
     path("integrations/", include("queues.ringplan.urls")),
     path("favicon.ico", favicon, name="favicon"),
+    path("my-schedule/", include("scheduler.requests.urls")),
     path("", include("scheduler.receptionist.urls")),
 ]
