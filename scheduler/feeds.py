@@ -3,6 +3,12 @@
 Only a token's SHA-256 (and a short prefix to tell links apart) is stored, so the database and
 admin never hold a usable link: the link is shown once, when it is issued. Issuing a new link
 revokes the old ones of the same agent or queue; a revoked link answers 410 Gone.
+
+Each occurrence is its own event (no recurring master), keyed by the date the shift's days give it.
+An occurrence change follows from that: a cancelled occurrence, or one an agent sits out, is left out
+of the feed (the calendar drops it); a moved or substituted one keeps its UID, so calendars update it
+in place, with SEQUENCE 1 and the change in its summary. No RECURRENCE-ID: without a master event
+several clients (ICSx5, Nextcloud) hide such an orphaned override instead of showing it.
 """
 
 import hashlib
@@ -17,6 +23,7 @@ from icalendar import Calendar, Event
 from queues.models import Agent, CallQueue
 
 from .models import FeedToken
+from .planning import Occurrence
 from .selectors import schedule_snapshot
 
 PAST, FUTURE = timedelta(days=14), timedelta(days=90)
@@ -54,8 +61,10 @@ def agent_calendar(agent: Agent, *, now: datetime) -> Calendar:
     for shift in snapshot.shifts_by_agent.get(agent.provider_id, ()):
         queues = ", ".join(queue_names.get(q, q) for q in shift.queue_ids)
         for occ in shift.occurrences(start, end):
+            if agent.provider_id not in occ.agent_ids:  # she sits it out, or it is one she does not cover
+                continue
             uid = f"shift-{shift.name}-{occ.local_date}-agent-{agent.provider_id}"
-            cal.add_component(_event(uid, f"{shift.name} ({queues})", occ.start, occ.end, now))
+            cal.add_component(_event(uid, f"{shift.name} ({queues})", occ.start, occ.end, now, occ))
     for off in snapshot.time_off:
         if off.agent_id == agent.provider_id:
             uid = f"timeoff-{agent.provider_id}-{off.start:%Y%m%dT%H%M%S}"
@@ -74,10 +83,10 @@ def queue_calendar(queue: CallQueue, *, now: datetime) -> Calendar:
     for shift in snapshot.shifts:
         if queue.provider_id not in shift.queue_ids:
             continue
-        agents = ", ".join(agent_names.get(a, a) for a in shift.agent_ids)
         for occ in shift.occurrences(start, end):
+            agents = ", ".join(agent_names.get(a, a) for a in occ.agent_ids)
             uid = f"shift-{shift.name}-{occ.local_date}-queue-{queue.provider_id}"
-            cal.add_component(_event(uid, f"{shift.name}: {agents}", occ.start, occ.end, now))
+            cal.add_component(_event(uid, f"{shift.name}: {agents}", occ.start, occ.end, now, occ))
     return cal
 
 
@@ -90,12 +99,18 @@ def _calendar(name: str) -> Calendar:
     return cal
 
 
-def _event(uid: str, summary: str, start: datetime, end: datetime, now: datetime) -> Event:
+def _event(
+    uid: str, summary: str, start: datetime, end: datetime, now: datetime, occ: Occurrence | None = None
+) -> Event:
     event = Event()
     event.add("uid", f"{uid.replace(' ', '-')}@callrota")
     event.add("dtstamp", now)
     event.add("dtstart", start)
     event.add("dtend", end)
+    change = occ.change if occ else None
+    if change is not None:
+        summary += f" (changed{': ' + change.reason if change.reason else ''})"
+        event.add("sequence", 1)  # a later version of the same occurrence
     event.add("summary", summary)
     return event
 

@@ -4,6 +4,8 @@ Validation lives in `clean()` so admin forms and the schedule importer enforce t
 same rules with the same messages.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -13,6 +15,9 @@ from simple_history.models import HistoricalRecords
 from queues.models import Agent, AppendOnlyError, CallQueue
 
 from . import recurrence
+
+# Longer than any shift (an overnight one over a fall-back night is 25 hours): a typo, not a move.
+MAX_MOVED_LENGTH = timedelta(hours=25)
 
 
 def validate_timezone(value):
@@ -88,6 +93,19 @@ class Shift(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def runs_on(self, day) -> bool:
+        """Whether the shift's days (or rule) and validity give an occurrence starting on local `day`."""
+        if (self.valid_from and day < self.valid_from) or (self.valid_until and day > self.valid_until):
+            return False
+        try:
+            if self.rrule:
+                return self.dtstart is not None and bool(
+                    recurrence.parse_rrule(self.rrule, self.dtstart).dates(day, day)
+                )
+            return day.weekday() in recurrence.parse_days(self.days)
+        except ValueError:  # a shift that fails its own checks runs on no day
+            return False
+
 
 class TimeOff(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="time_off")
@@ -144,10 +162,40 @@ class OccurrenceChange(models.Model):
         return f"{self.shift.name} on {self.occurrence}"
 
     def clean(self):
+        errors = {}
+        if self.shift_id is not None and self.occurrence and not self.shift.runs_on(self.occurrence):
+            errors["occurrence"] = (
+                f"{self.shift.name} has no occurrence on {self.occurrence} ({self.occurrence:%A}): "
+                "pick a date its days or recurrence rule give"
+            )
         if (self.start is None) != (self.end is None):
-            raise ValidationError({"end": "a moved occurrence needs both a new start and a new end, or neither"})
-        if self.start and self.end and self.end <= self.start:
-            raise ValidationError({"end": "a moved occurrence must end after it starts"})
+            errors["end"] = "a moved occurrence needs both a new start and a new end, or neither"
+        elif self.start and self.end and self.end <= self.start:
+            errors["end"] = "a moved occurrence must end after it starts"
+        elif self.start and self.end and self.end - self.start > MAX_MOVED_LENGTH:
+            errors["end"] = f"a moved occurrence lasts at most {MAX_MOVED_LENGTH.total_seconds() / 3600:.0f} hours"
+        if self.cancelled and self.start:
+            errors["cancelled"] = "a cancelled occurrence is not also moved: clear the new start and end"
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_agents(self, absent, covering) -> None:
+        """Check the agents about to be set (the M2M is saved after clean()): ValidationError naming the field."""
+        rostered = set(self.shift.agents.values_list("pk", flat=True)) if self.shift_id else set()
+        absent_ids, covering_ids = {a.pk for a in absent}, {a.pk for a in covering}
+        errors = {}
+        if absent_ids - rostered:
+            errors["absent"] = "only agents rostered on the shift can be absent from it"
+        if absent_ids & covering_ids:
+            errors["covering"] = "an agent cannot both cover and be absent from the same occurrence"
+        elif covering_ids & rostered:
+            errors["covering"] = "a covering agent is one not already rostered on the shift"
+        if self.cancelled and (absent_ids or covering_ids):
+            errors["cancelled"] = "a cancelled occurrence has no one absent or covering: clear them"
+        if not (self.cancelled or self.start or absent_ids or covering_ids):
+            errors["cancelled"] = "nothing changes: cancel the occurrence, move it, or name absent or covering agents"
+        if errors:
+            raise ValidationError(errors)
 
 
 class Lease(models.Model):

@@ -13,11 +13,39 @@ from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from .recurrence import Occurrence, Recurrence, occurrence_span
+from .recurrence import Recurrence, occurrence_span
 
 TAKE_ALL_CALLS = "TakeAllCalls"
 MANUAL_OVERRIDE = "manual override"
 ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceEdit:
+    """One occurrence of a shift changed, RFC 5545 style: cancelled (EXDATE), moved, or with agents substituted.
+
+    `occurrence` is the local date the shift's days give (the RECURRENCE-ID); `start`/`end` (UTC) move it.
+    """
+
+    occurrence: date
+    cancelled: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    absent: frozenset[str] = frozenset()
+    covering: frozenset[str] = frozenset()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One occurrence of a shift as planned: its UTC span, the date the rule gave it, who works it."""
+
+    start: datetime  # UTC
+    end: datetime  # UTC
+    local_date: date  # the local date the rule gives (for a moved occurrence, the date it was moved from)
+    agent_ids: tuple[str, ...] = ()
+    queue_ids: tuple[str, ...] = ()
+    change: OccurrenceEdit | None = None  # set when this occurrence was moved or its agents substituted
 
 
 @dataclass(frozen=True)
@@ -34,6 +62,7 @@ class ShiftRule:
     rule: Recurrence | None = None  # over local dates
     valid_from: date | None = None
     valid_until: date | None = None
+    changes: tuple[OccurrenceEdit, ...] = ()  # the loaded window's changed occurrences
 
     @property
     def problem(self) -> str:
@@ -54,17 +83,57 @@ class ShiftRule:
         span = (high - low).days + 1
         return [d for d in (low + ONE_DAY * i for i in range(span)) if d.weekday() in self.weekdays]
 
+    @cached_property
+    def changed(self) -> dict[date, OccurrenceEdit]:
+        """Changes by occurrence date, only those on a date the shift runs on.
+
+        A change left on a date the shift no longer gives (its days were edited since) changes nothing,
+        as an RFC 5545 RECURRENCE-ID that matches no instance.
+        """
+        return {c.occurrence: c for c in self.changes if self.days(c.occurrence, c.occurrence)}
+
+    @cached_property
+    def covering_ids(self) -> frozenset[str]:
+        """Agents who work some loaded occurrence of this shift without being rostered on it."""
+        return frozenset(a for c in self.changed.values() for a in c.covering)
+
     def occurrences(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
-        """Occurrences overlapping [start, end), in order. Empty DST-squeezed occurrences are skipped."""
+        """Occurrences overlapping [start, end), in order, changes applied. Empty DST-squeezed ones are skipped."""
+        if not self.changed:
+            yield from self._ruled(start, end)
+            return
+        found = [o for o in self._ruled(start, end) if o.local_date not in self.changed]
+        for change in self.changed.values():
+            occ = self._changed(change)
+            if occ is not None and occ.start < occ.end and occ.start < end and occ.end > start:
+                found.append(occ)
+        yield from sorted(found, key=lambda o: (o.start, o.end))
+
+    def _ruled(self, start: datetime, end: datetime) -> Iterator[Occurrence]:
         first = start.astimezone(self.tz).date() - ONE_DAY  # yesterday's overnight occurrence may still run
         for day in self.days(first, end.astimezone(self.tz).date()):
             occ_start, occ_end = occurrence_span(day, self.start, self.end, self.tz)
             if occ_start < occ_end and occ_start < end and occ_end > start:
-                yield Occurrence(occ_start, occ_end, day)
+                yield Occurrence(occ_start, occ_end, day, self.agent_ids, self.queue_ids)
+
+    def _changed(self, change: OccurrenceEdit) -> Occurrence | None:
+        """The occurrence `change` makes of its date: None when cancelled."""
+        if change.cancelled:
+            return None
+        if change.start is not None and change.end is not None:
+            span = (change.start, change.end)
+        else:
+            span = occurrence_span(change.occurrence, self.start, self.end, self.tz)
+        agents = tuple(sorted((set(self.agent_ids) - change.absent) | change.covering))
+        return Occurrence(span[0], span[1], change.occurrence, agents, self.queue_ids, change)
+
+    def occurrences_at(self, at: datetime) -> list[Occurrence]:
+        """The occurrences covering `at` ([start, end)); two when a moved one overlaps another."""
+        return list(self.occurrences(at, at + timedelta(microseconds=1)))
 
     def active_at(self, at: datetime) -> bool:
         """Whether an occurrence covers `at` ([start, end) in the shift's own zone)."""
-        return any(True for _ in self.occurrences(at, at + timedelta(microseconds=1)))
+        return bool(self.occurrences_at(at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +174,18 @@ class Snapshot:
         """The bare schedule, as if no one held anything."""
         return replace(self, overrides=())
 
+    def with_change(self, shift_name: str, change: OccurrenceEdit) -> "Snapshot":
+        """This snapshot with one more occurrence change, replacing any on the same date: what approving would do."""
+        return replace(
+            self,
+            shifts=tuple(
+                replace(s, changes=(*(c for c in s.changes if c.occurrence != change.occurrence), change))
+                if s.name == shift_name
+                else s
+                for s in self.shifts
+            ),
+        )
+
     @cached_property
     def problems(self) -> tuple[str, ...]:
         """Shifts left out of the plan because their stored rule can never run, in words."""
@@ -113,13 +194,13 @@ class Snapshot:
     @cached_property
     def managed_pairs(self) -> frozenset[tuple[str, str]]:
         """Every (queue id, agent id) that some shift names together."""
-        return frozenset((q, a) for s in self.shifts for q in s.queue_ids for a in s.agent_ids)
+        return frozenset((q, a) for s in self.shifts for q in s.queue_ids for a in (*s.agent_ids, *s.covering_ids))
 
     @cached_property
     def shifts_by_agent(self) -> dict[str, list[ShiftRule]]:
         index = defaultdict(list)
         for shift in self.shifts:
-            for agent_id in shift.agent_ids:
+            for agent_id in (*shift.agent_ids, *sorted(shift.covering_ids - set(shift.agent_ids))):
                 index[agent_id].append(shift)
         return index
 
@@ -154,8 +235,8 @@ def desired_state(snapshot: Snapshot, at: datetime) -> DesiredState:
     accept = dict.fromkeys(snapshot.managed_pairs, False)
     on_shift = set()
     for shift in snapshot.shifts:
-        if shift.active_at(at):
-            working = [a for a in shift.agent_ids if a not in away]
+        for occ in shift.occurrences_at(at):
+            working = [a for a in occ.agent_ids if a not in away]
             on_shift.update(working)
             accept.update(((q, a), True) for q in shift.queue_ids for a in working)
     dnd = {a: TAKE_ALL_CALLS if a in on_shift else off for a, off in snapshot.off_shift_dnd.items()}
@@ -201,7 +282,7 @@ def boundaries(snapshot: Snapshot, start: datetime, end: datetime) -> list[Bound
     return found
 
 
-_Event = tuple[datetime, Transition, tuple[int, ShiftRule | TimeOffSpan | OverrideSpan]]
+_Event = tuple[datetime, Transition, tuple[int, Occurrence | TimeOffSpan | OverrideSpan]]
 
 
 def _events(snapshot: Snapshot, start: datetime, end: datetime) -> list[_Event]:
@@ -209,10 +290,8 @@ def _events(snapshot: Snapshot, start: datetime, end: datetime) -> list[_Event]:
     events: list[_Event] = []
     for shift in snapshot.shifts:
         for occ in shift.occurrences(start, end):
-            events.append(
-                (occ.start, Transition("shift start", shift.name, occ.start.astimezone(shift.tz)), (1, shift))
-            )
-            events.append((occ.end, Transition("shift end", shift.name, occ.end.astimezone(shift.tz)), (-1, shift)))
+            events.append((occ.start, Transition("shift start", shift.name, occ.start.astimezone(shift.tz)), (1, occ)))
+            events.append((occ.end, Transition("shift end", shift.name, occ.end.astimezone(shift.tz)), (-1, occ)))
     for off in snapshot.time_off:
         if off.start < end and off.end > start:
             events.append((off.start, Transition("time off start", off.agent_id, off.start), (1, off)))
@@ -307,15 +386,20 @@ class _Sweep:
 
 
 def explain(snapshot: Snapshot, at: datetime, agent_id: str, queue_id: str | None, on: bool) -> str:
-    """Why the plan wants this value at `at`: 'manual override', 'shift start: X', 'time off' or 'shift end: X'."""
+    """Why the plan wants this value at `at`: a hold, a shift's start or end, time off, or an occurrence change."""
     key = (queue_id, agent_id) if queue_id is not None else agent_id
     if any(o.key == key and o.start <= at < o.end for o in snapshot.overrides):
         return MANUAL_OVERRIDE
     shifts = [s for s in snapshot.shifts_by_agent.get(agent_id, ()) if queue_id is None or queue_id in s.queue_ids]
     if on:
-        running = [s.name for s in shifts if s.active_at(at)]
+        running = [s.name for s in shifts if any(agent_id in o.agent_ids for o in s.occurrences_at(at))]
         return f"shift start: {min(running)}" if running else "shift start"
     if any(t.agent_id == agent_id and t.start <= at < t.end for t in snapshot.time_off):
         return "time off"
+    for s in shifts:
+        for change in s.changed.values():
+            ruled_start, ruled_end = occurrence_span(change.occurrence, s.start, s.end, s.tz)
+            if ruled_start <= at < ruled_end:  # she would be on but for the change
+                return f"occurrence changed: {s.name}{': ' + change.reason if change.reason else ''}"
     ended = [(occ.end, s.name) for s in shifts for occ in s.occurrences(at - 2 * ONE_DAY, at) if occ.end <= at]
     return f"shift end: {max(ended)[1]}" if ended else "shift end"

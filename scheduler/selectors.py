@@ -6,7 +6,7 @@ feeds and the receptionist page all plan from what it returns.
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -16,11 +16,15 @@ from django.db.models import Q
 from queues.models import Agent, Override
 
 from . import recurrence
-from .models import Shift, TimeOff
-from .planning import DesiredState, OverrideSpan, ShiftRule, Snapshot, TimeOffSpan, desired_state
+from .models import OccurrenceChange, Shift, TimeOff
+from .planning import DesiredState, OccurrenceEdit, OverrideSpan, ShiftRule, Snapshot, TimeOffSpan, desired_state
 
 SHIFT_FIELDS = ("id", "name", "timezone", "start_time", "end_time", "days", "rrule", "dtstart", "valid_from",
                 "valid_until")  # fmt: skip
+# An occurrence's local date is within two days of its UTC span in any zone; the extra day keeps a
+# covering agent's queues managed (and so switched off) for a day after her occurrence ends.
+CHANGE_MARGIN = timedelta(days=3)
+ONE_DAY = timedelta(days=1)
 
 
 def schedule_snapshot(
@@ -32,11 +36,18 @@ def schedule_snapshot(
     only the queues and agents of that provider, since ids are unique per provider only.
     Inactive agents are left out everywhere: nothing is planned, held or managed for them.
     """
-    queues_of = _ids_by_shift(Shift.queues.through, "callqueue", agent, provider)
-    agents_of = _ids_by_shift(Shift.agents.through, "agent", agent, provider)
-    shift_rows = Shift.objects.filter(agents=agent) if agent else Shift.objects.all()
+    changes = _changes(start, end, agent, provider)
+    shift_rows = Shift.objects.all()
+    shift_ids = None
+    if agent:
+        covered = {shift_id for shift_id, edits in changes.items() if any(e.covering for e in edits)}
+        shift_rows = shift_rows.filter(Q(agents=agent) | Q(pk__in=covered)).distinct()
+        shift_ids = set(shift_rows.values_list("pk", flat=True))
+    queues_of = _ids_by_shift(Shift.queues.through, "callqueue", agent, provider, shift_ids)
+    agents_of = _ids_by_shift(Shift.agents.through, "agent", agent, provider, shift_ids)
     shifts = tuple(
-        shift_rule(row, queues_of[row["id"]], agents_of[row["id"]]) for row in shift_rows.values(*SHIFT_FIELDS)
+        shift_rule(row, queues_of[row["id"]], agents_of[row["id"]], changes.get(row["id"], ()))
+        for row in shift_rows.values(*SHIFT_FIELDS)
     )
     time_off = tuple(
         TimeOffSpan(agent_id, t_start, t_end, reason)
@@ -84,7 +95,42 @@ def _of(manager, agent: Agent | None, provider: str | None):
     return rows.filter(agent__provider=provider) if provider else rows
 
 
-def shift_rule(row: dict, queue_ids, agent_ids) -> ShiftRule:
+def _changes(start: datetime, end: datetime, agent: Agent | None, provider: str | None) -> dict[int, list]:
+    """Shift id -> its occurrence changes whose original or new interval touches [start, end), in 1 to 3 queries."""
+    first: date = (start - CHANGE_MARGIN).date()
+    rows = OccurrenceChange.objects.filter(
+        Q(occurrence__range=(first, (end + ONE_DAY).date())) | Q(start__lt=end, end__gt=start - ONE_DAY)
+    )
+    if agent:
+        rows = rows.filter(Q(shift__agents=agent) | Q(covering=agent)).distinct()
+    found = list(rows.values_list("pk", "shift_id", "occurrence", "cancelled", "start", "end", "reason"))
+    ids = [row[0] for row in found]
+    absent = _agents_of(OccurrenceChange.absent.through, ids, agent, provider)
+    covering = _agents_of(OccurrenceChange.covering.through, ids, agent, provider)
+    changes = defaultdict(list)
+    for pk, shift_id, occurrence, cancelled, moved_start, moved_end, reason in found:
+        changes[shift_id].append(
+            OccurrenceEdit(occurrence, cancelled, moved_start, moved_end, absent[pk], covering[pk], reason)
+        )
+    return changes
+
+
+def _agents_of(through, change_ids: list[int], agent: Agent | None, provider: str | None) -> dict:
+    """Change id -> provider ids of its absent (or covering) agents, active ones only."""
+    ids: dict = defaultdict(frozenset)
+    if not change_ids:  # most windows have no change: spare the query
+        return ids
+    rows = through.objects.filter(occurrencechange_id__in=change_ids, agent__active=True)
+    if agent:
+        rows = rows.filter(agent=agent)
+    if provider:
+        rows = rows.filter(agent__provider=provider)
+    for change_id, provider_id in rows.values_list("occurrencechange_id", "agent__provider_id"):
+        ids[change_id] = ids[change_id] | {provider_id}
+    return ids
+
+
+def shift_rule(row: dict, queue_ids, agent_ids, changes=()) -> ShiftRule:
     """A ShiftRule from a Shift's field values (a `values()` row or the importer's dict)."""
     rule = recurrence.parse_rrule(row["rrule"], row["dtstart"]) if row["rrule"] else None
     return ShiftRule(
@@ -98,14 +144,18 @@ def shift_rule(row: dict, queue_ids, agent_ids) -> ShiftRule:
         rule=rule,
         valid_from=row["valid_from"],
         valid_until=row["valid_until"],
+        changes=tuple(sorted(changes, key=lambda c: c.occurrence)),
     )
 
 
-def _ids_by_shift(through, target: str, agent: Agent | None, provider: str | None) -> dict[int, list[str]]:
+def _ids_by_shift(
+    through, target: str, agent: Agent | None, provider: str | None, shift_ids: set[int] | None
+) -> dict[int, list[str]]:
     """Shift id -> provider ids of its queues (or agents), narrowed to one agent's shifts and one provider."""
     rows = through.objects.all()
+    if shift_ids is not None:
+        rows = rows.filter(shift_id__in=shift_ids)
     if agent:
-        rows = rows.filter(shift__agents=agent)
         if target == "agent":
             rows = rows.filter(agent=agent)
     if target == "agent":
@@ -164,6 +214,8 @@ def agent_plan(agent: Agent, *, start: datetime, end: datetime) -> AgentPlan:
     transitions: dict[datetime, str] = {}
     for shift in snapshot.shifts:
         for occ in shift.occurrences(start, end):
+            if not occ.agent_ids:  # she sits this one out, or covers another one of it
+                continue
             transitions.setdefault(occ.start, f"{shift.name} starts")
             transitions.setdefault(occ.end, f"{shift.name} ends")
     for off in snapshot.time_off:
