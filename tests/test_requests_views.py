@@ -1,13 +1,13 @@
 """My schedule and the pending requests page, through Django's test client."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
 
 from queues.models import Agent
-from scheduler.models import OpenShift, RequestStatus, ScheduleRequest, Shift, TimeOff
+from scheduler.models import OccurrenceChange, OpenShift, RequestStatus, ScheduleRequest, Shift, TimeOff
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +33,22 @@ def test_my_schedule_lists_her_shifts_for_the_next_weeks_in_her_zone(demo, clien
     assert "Tue 01 Dec 08:00–12:00</strong> Support mornings" in page
     assert "Fri 18 Dec 12:00–20:00</strong> Support evenings" in page
     assert "times in America/New_York" in page
+
+
+def test_after_an_approved_trade_the_occurrence_moves_from_her_list_to_the_colleagues(demo, client):
+    maria, olena = Agent.objects.get(provider_id="222222222"), Agent.objects.get(provider_id="333333333")
+    change = OccurrenceChange.objects.create(
+        shift=Shift.objects.get(name="Support mornings"), occurrence=date(2026, 12, 1)
+    )
+    change.absent.add(maria)
+    change.covering.add(olena)
+    login_as(client, "222222222", "maria")
+    assert "Tue 01 Dec 08:00–12:00</strong> Support mornings" not in client.get("/my-schedule/").content.decode()
+    assert "Wed 02 Dec 08:00–12:00</strong> Support mornings" in client.get("/my-schedule/").content.decode()
+    login_as(client, "333333333", "olena")
+    page = client.get("/my-schedule/").content.decode()
+    assert "Tue 01 Dec 08:00–12:00</strong> Support mornings" in page
+    assert "Wed 02 Dec 08:00–12:00</strong> Support mornings" not in page
 
 
 def test_asking_for_a_whole_day_off_covers_local_midnight_to_midnight(demo, client):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from queues.models import CallQueue
 from scheduler.models import RequestKind, ScheduleRequest
-from scheduler.planning import OverrideSpan, Snapshot, TimeOffSpan
+from scheduler.planning import OccurrenceEdit, Snapshot, TimeOffSpan
 from scheduler.recurrence import occurrence_span, zone
 from scheduler.selectors import schedule_snapshot
 from scheduler.supervisor.coverage import Shortfall, staffed_hours, understaffed
@@ -44,20 +44,26 @@ def request_zone(request: ScheduleRequest) -> ZoneInfo:
 
 
 def with_request(snapshot: Snapshot, request: ScheduleRequest) -> Snapshot:
-    """The bare schedule as it would be once the request is approved."""
+    """The bare schedule as it would be once the request is approved (the planner's own occurrence changes)."""
     bare = snapshot.schedule_only()
-    start, end = request_span(request)
     agent_id = request.requester.provider_id
     if request.kind == RequestKind.TIME_OFF:
+        start, end = request_span(request)
         return replace(bare, time_off=(*bare.time_off, TimeOffSpan(agent_id, start, end, request.reason)))
-    # One occurrence's absent and covering agents, as spans over its queues for that occurrence alone.
-    queue_ids = [q.provider_id for q in request.shift.queues.all()]  # type: ignore[union-attr]
-    gone = agent_id if request.kind == RequestKind.OFFER else None
+    assert request.shift is not None and request.occurrence is not None  # noqa: S101 - set by the services
+    rule = next((s for s in bare.shifts if s.name == request.shift.name), None)
+    now = rule.changed.get(request.occurrence) if rule else None
+    now = now or OccurrenceEdit(request.occurrence)
+    gone: str | None = agent_id
     coming = request.colleague.provider_id if request.colleague else None
     if request.kind == RequestKind.CLAIM:
-        coming = agent_id
-    spans = [OverrideSpan(a, q, a == coming, start, end) for q in queue_ids for a in (gone, coming) if a]
-    return replace(bare, overrides=tuple(spans))
+        gone, coming = None, agent_id
+    edit = replace(
+        now,
+        absent=now.absent | ({gone} if gone else set()),
+        covering=now.covering | ({coming} if coming else set()),
+    )
+    return bare.with_change(request.shift.name, edit)
 
 
 def coverage_effect(request: ScheduleRequest) -> CoverageEffect:

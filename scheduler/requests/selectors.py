@@ -59,13 +59,15 @@ class MyShift:
 
 
 def my_shifts(agent: Agent, *, start: datetime, weeks: int) -> list[MyShift]:
-    """Her shift occurrences from `start` for `weeks` weeks, from the planner (occurrence changes included)."""
+    """Her shift occurrences from `start` for `weeks` weeks, from the planner: those she sits out are left out,
+    those she covers are in."""
     end = start + timedelta(weeks=weeks)
     plan = agent_plan(agent, start=start, end=end)
-    ids = dict(Shift.objects.filter(agents=agent).values_list("name", "pk"))
+    ids = dict(Shift.objects.filter(name__in=[s.name for s in plan.snapshot.shifts]).values_list("name", "pk"))
     found = [
-        MyShift(rule.name, ids.get(rule.name, 0), occ.local_date, occ.start, occ.end)
+        MyShift(rule.name, ids[rule.name], occ.local_date, occ.start, occ.end)
         for rule in plan.snapshot.shifts
         for occ in rule.occurrences(start, end)
+        if agent.provider_id in occ.agent_ids
     ]
     return sorted(found, key=lambda s: s.start)
