@@ -122,3 +122,12 @@ def test_the_supervisor_publishes_an_open_shift_an_agent_claims(bob, client):
 
 def test_staff_without_the_group_cannot_decide(carol, client):
     assert client.get("/admin/scheduler/schedulerequest/pending/").status_code == 403
+
+
+def test_a_login_asking_faster_than_a_person_gets_429_and_nothing_is_written(demo, client):
+    maria = login_as(client, "222222222", "maria")
+    for day in range(1, 21):
+        client.post("/my-schedule/time-off/", {"first_day": f"2026-12-{day:02}"})
+    answer = client.post("/my-schedule/time-off/", {"first_day": "2026-12-22"})
+    assert answer.status_code == 429
+    assert ScheduleRequest.objects.filter(requester=maria).count() == 20

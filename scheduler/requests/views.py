@@ -3,17 +3,20 @@
 Plain forms and redirects, no JavaScript: it works on any phone. Outcomes come back as messages.
 """
 
+from datetime import timedelta
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models.functions import Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from queues.models import Agent
-from scheduler.models import OpenShift, RequestKind, RequestStatus, ScheduleRequest, Shift
+from scheduler.models import OpenShift, RequestKind, RequestLogEntry, RequestStatus, ScheduleRequest, Shift
 from scheduler.selectors import agent_plan
 
 from . import services
@@ -21,6 +24,20 @@ from .forms import OfferForm, TimeOffForm
 from .selectors import eligible_agents, my_requests, my_shifts, offers_to, open_shifts_for
 
 WEEKS = 3
+REQUESTS_PER_MINUTE = 20  # logged steps a login may take a minute: far above a person's pace
+
+
+def bounded(view):
+    """Answer 429 and change nothing once the login has taken REQUESTS_PER_MINUTE logged steps in the last minute."""
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        since = Now() - timedelta(minutes=1)  # the log's times are the database's clock
+        if RequestLogEntry.objects.filter(actor=request.user, created_at__gte=since).count() >= REQUESTS_PER_MINUTE:
+            return render(request, "queues/slow_down.html", {"limit": REQUESTS_PER_MINUTE}, status=429)
+        return view(request, *args, **kwargs)
+
+    return check
 
 
 @login_required
@@ -52,6 +69,7 @@ def my_schedule(request):
 
 @login_required
 @require_POST
+@bounded
 def time_off(request):
     agent = _agent_or_404(request)
     form = TimeOffForm(request.POST)
@@ -67,6 +85,7 @@ def time_off(request):
 
 @login_required
 @require_POST
+@bounded
 def offer(request):
     agent = _agent_or_404(request)
     form = OfferForm(request.POST, agent=agent)
@@ -82,6 +101,7 @@ def offer(request):
 
 @login_required
 @require_POST
+@bounded
 def accept(request, pk: int):
     agent = _agent_or_404(request)
     offered = get_object_or_404(ScheduleRequest, pk=pk, kind=RequestKind.OFFER)
@@ -91,6 +111,7 @@ def accept(request, pk: int):
 
 @login_required
 @require_POST
+@bounded
 def claim(request, pk: int):
     agent = _agent_or_404(request)
     seat = get_object_or_404(OpenShift, pk=pk)
@@ -100,6 +121,7 @@ def claim(request, pk: int):
 
 @login_required
 @require_POST
+@bounded
 def withdraw(request, pk: int):
     agent = _agent_or_404(request)
     mine = get_object_or_404(ScheduleRequest, pk=pk, requester=agent)
