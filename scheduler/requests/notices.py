@@ -26,7 +26,7 @@ def asked(request: ScheduleRequest) -> None:
 def offered(request: ScheduleRequest) -> None:
     """An occurrence is offered: tell the named colleague, or every eligible one."""
     assert request.shift is not None and request.occurrence is not None  # noqa: S101 - an offer names both
-    agents = [request.colleague] if request.colleague else eligible_agents(request.shift, request.occurrence)
+    agents = [request.colleague] if request.colleague else eligible_agents(request.shift)
     users = [a.user for a in agents if a and a.user]
     _later(users, f"Shift offered to you: {describe(request)}", "Open My schedule to accept it.")
 

@@ -10,7 +10,7 @@ from scheduler.models import OpenShift, RequestKind, RequestStatus, ScheduleRequ
 from scheduler.selectors import agent_plan
 
 
-def eligible_agents(shift: Shift, occurrence: date) -> list[Agent]:
+def eligible_agents(shift: Shift) -> list[Agent]:
     """Active agents with a login who belong to every queue of the shift and are not rostered on it."""
     agents = Agent.objects.filter(active=True, user__isnull=False).exclude(shifts=shift)
     for queue in CallQueue.objects.filter(shifts=shift):
@@ -38,13 +38,13 @@ def offers_to(agent: Agent, today: date) -> list[ScheduleRequest]:
         .exclude(requester=agent)
         .select_related("requester", "shift")
     )
-    return [r for r in waiting if r.colleague_id or agent in eligible_agents(r.shift, r.occurrence)]  # type: ignore[arg-type]
+    return [r for r in waiting if r.colleague_id or agent in eligible_agents(r.shift)]  # type: ignore[arg-type]
 
 
 def open_shifts_for(agent: Agent, today: date) -> list[OpenShift]:
     """Open shifts with a free seat that she may claim."""
     free = OpenShift.objects.filter(occurrence__gte=today, taken__lt=F("seats")).select_related("shift")
-    return [o for o in free if agent in eligible_agents(o.shift, o.occurrence)]
+    return [o for o in free if agent in eligible_agents(o.shift)]
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def offer_occurrence(
     _check_occurrence(shift, occurrence)
     if not shift.agents.filter(pk=agent.pk).exists():
         raise RequestError("occurrence", f"you are not rostered on {shift.name}: offer one of your own shifts")
-    if colleague is not None and colleague.pk not in {a.pk for a in eligible_agents(shift, occurrence)}:
+    if colleague is not None and colleague.pk not in {a.pk for a in eligible_agents(shift)}:
         raise RequestError("colleague", f"{colleague.name} is not eligible: pick a member of {shift.name}'s queues")
     request = Request(kind=RequestKind.OFFER, requester=agent, shift=shift, occurrence=occurrence,
                       colleague=colleague, reason=reason, status=RequestStatus.AWAITING_COLLEAGUE)  # fmt: skip
@@ -77,7 +77,7 @@ def accept_offer(*, request: Request, agent: Agent, by: User) -> Request:
         if request.status != RequestStatus.AWAITING_COLLEAGUE:
             raise RequestError("request", "this offer is no longer open")
         assert request.shift is not None and request.occurrence is not None  # noqa: S101 - an offer names both
-        allowed = {a.pk for a in eligible_agents(request.shift, request.occurrence)}
+        allowed = {a.pk for a in eligible_agents(request.shift)}
         if (request.colleague_id or agent.pk) != agent.pk or agent.pk not in allowed:
             raise RequestError("request", "this offer is not yours to accept")
         request.colleague = agent
@@ -100,7 +100,7 @@ def publish_open_shift(*, shift: Shift, occurrence: date, seats: int, by: User) 
 
 def claim_open_shift(*, open_shift: OpenShift, agent: Agent, by: User) -> Request:
     """Take one seat: a single conditional UPDATE counts it, so two claims never share the last seat."""
-    if agent.pk not in {a.pk for a in eligible_agents(open_shift.shift, open_shift.occurrence)}:
+    if agent.pk not in {a.pk for a in eligible_agents(open_shift.shift)}:
         raise RequestError("open_shift", f"you are not eligible: {open_shift.shift.name} is for its queues' members")
     request = Request(kind=RequestKind.CLAIM, requester=agent, shift=open_shift.shift,
                       occurrence=open_shift.occurrence, open_shift=open_shift)  # fmt: skip

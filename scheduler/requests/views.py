@@ -51,7 +51,8 @@ def my_schedule(request):
     today = now.astimezone(zone).date()
     offered = {(r.shift_id, r.occurrence) for r in my_requests(agent) if r.status in _OPEN and r.shift_id}
     by_id = Shift.objects.in_bulk({s.shift_id for s in shifts})
-    rows = [(s, eligible_agents(by_id[s.shift_id], s.day), (s.shift_id, s.day) in offered) for s in shifts]
+    colleagues = {pk: eligible_agents(shift) for pk, shift in by_id.items()}
+    rows = [(s, colleagues[s.shift_id], (s.shift_id, s.day) in offered) for s in shifts]
     context = {
         "agent": agent,
         "zone": zone,
