@@ -28,7 +28,7 @@ from scheduler.recurrence import zone
 from scheduler.selectors import SHIFT_FIELDS, shift_rule
 
 from . import notices
-from .coverage import coverage_effect
+from .coverage import CoverageEffect, coverage_effect
 from .selectors import eligible_agents
 
 HISTORY_REASON_LENGTH = 100  # simple_history's change reason column
@@ -83,8 +83,9 @@ def accept_offer(*, request: Request, agent: Agent, by: User) -> Request:
         request.colleague = agent
         request.status = RequestStatus.PENDING
         request.save(update_fields=["colleague", "status"])
-        _log(request, by, "accepted")
-    return _review(request)
+        effect = coverage_effect(request)
+        _log(request, by, "accepted", coverage=str(effect))
+    return _review(request, effect)
 
 
 def publish_open_shift(*, shift: Shift, occurrence: date, seats: int, by: User) -> OpenShift:
@@ -113,7 +114,8 @@ def claim_open_shift(*, open_shift: OpenShift, agent: Agent, by: User) -> Reques
                 request.save()
         except IntegrityError:
             raise RequestError("open_shift", "you already hold a seat on this shift") from None
-    return _submit(request, by=by, saved=True)
+        effect = _asked(request, by)
+    return _review(request, effect)
 
 
 def withdraw_request(*, request: Request, agent: Agent, by: User) -> Request:
@@ -158,24 +160,30 @@ def _runs_on(shift: Shift, day: date) -> bool:
     return day in rule.days(day, day)
 
 
-def _submit(request: Request, *, by: User, saved: bool = False) -> Request:
+def _submit(request: Request, *, by: User) -> Request:
     with transaction.atomic():
-        if not saved:
-            request.full_clean()
-            request.save()
-        _log(request, by, "asked", note=request.reason, coverage=str(coverage_effect(request)))
-    return _review(request)
+        request.full_clean()
+        request.save()
+        effect = _asked(request, by)
+    return _review(request, effect)
 
 
-def _review(request: Request) -> Request:
+def _asked(request: Request, by: User) -> CoverageEffect:
+    """Log the request with the coverage effect it has now, and return that effect."""
+    effect = coverage_effect(request)
+    _log(request, by, "asked", note=request.reason, coverage=str(effect))
+    return effect
+
+
+def _review(request: Request, effect: CoverageEffect) -> Request:
     """Approve at once when every queue's rule allows it; otherwise tell the supervisors."""
-    if _rule_approves(request):
+    if _rule_approves(request, effect):
         return decide_request(request=request, approve=True, note="", by=None)
     notices.asked(request)
     return request
 
 
-def _rule_approves(request: Request) -> bool:
+def _rule_approves(request: Request, effect: CoverageEffect) -> bool:
     shifts = [request.shift_id] if request.shift_id else request.requester.shifts.values("pk")
     queues = list(CallQueue.objects.filter(shifts__in=shifts).distinct())
     rules = {r.queue_id: r for r in RequestRule.objects.filter(queue__in=queues)}
@@ -183,7 +191,7 @@ def _rule_approves(request: Request) -> bool:
         return False
     if request.kind == RequestKind.CLAIM and not any(r.claims_need_approval for r in rules.values()):
         return True
-    return all(r.auto_approve for r in rules.values()) and coverage_effect(request).keeps
+    return all(r.auto_approve for r in rules.values()) and effect.keeps
 
 
 def _close(request: Request, status: str, *, by: User | None, note: str) -> None:
