@@ -4,12 +4,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from queues.models import Agent, AppendOnlyError, CallQueue
+from queues.models import Agent, AppendOnlyError, CallQueue, QueueMembership
 from scheduler.models import (
     OccurrenceChange,
     OpenShift,
@@ -19,7 +19,8 @@ from scheduler.models import (
     Shift,
     TimeOff,
 )
-from scheduler.requests.coverage import coverage_effect
+from scheduler.planning import desired_state
+from scheduler.requests.coverage import coverage_effect, request_span, with_request
 from scheduler.requests.services import (
     RequestError,
     accept_offer,
@@ -30,6 +31,8 @@ from scheduler.requests.services import (
     request_time_off,
     withdraw_request,
 )
+from scheduler.roles import SUPERVISOR
+from scheduler.selectors import schedule_snapshot
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
 TUESDAY = date(2026, 12, 1)
@@ -64,10 +67,6 @@ def agents(demo):
 
 @pytest.fixture
 def boss(demo):
-    from django.contrib.auth.models import Group
-
-    from scheduler.roles import SUPERVISOR
-
     user = User.objects.create_user("boss", email="boss@example.com", is_staff=True)
     user.groups.add(Group.objects.get(name=SUPERVISOR))
     return user
@@ -236,3 +235,25 @@ def test_request_log_rows_are_append_only_in_code_and_in_the_database(agents):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
             c.execute(sql)
     assert OpenShift.objects.count() == 0
+
+
+def test_a_claim_on_an_already_changed_occurrence_keeps_that_change_in_its_coverage_effect(agents, boss):
+    maria, olena = agents["maria"], agents["olena"]
+    mornings = Shift.objects.get(name="Support mornings")
+    change = OccurrenceChange.objects.create(shift=mornings, occurrence=TUESDAY)
+    change.absent.add(maria)
+    change.covering.add(olena)
+    ana = Agent.objects.create(provider_id="444444444", name="Ana Ruiz", user=User.objects.create_user("ana"))
+    QueueMembership.objects.create(queue=CallQueue.objects.get(name="Support"), agent=ana)
+    seat = publish_open_shift(shift=mornings, occurrence=TUESDAY, seats=1, by=boss)
+    claim = claim_open_shift(open_shift=seat, agent=ana, by=ana.user)
+    start, end = request_span(claim)
+    assert (start, end) == (ny(8), ny(12))
+    state = desired_state(with_request(schedule_snapshot(start=start, end=end), claim), ny(9))
+    support = "1081167000"
+    assert [state.accept.get((support, a)) for a in ("111111111", MARIA, OLENA, "444444444")] == [
+        True,
+        False,
+        True,
+        True,
+    ]
