@@ -62,14 +62,13 @@ def test_an_unknown_chat_fails_that_channel_only(ana, demo_emulator, point_app_a
     assert "notification by team_messaging failed: Hello" in caplog.text
 
 
-def test_the_emulator_refuses_a_post_without_text_or_too_long(demo_emulator, demo_rc):
-    with pytest.raises(ProviderError) as refused:
-        demo_rc.post_to_chat(TEAM_CHAT_ID, "x" * 10_001)
-    assert refused.value.status == 400
+def test_a_long_text_is_cut_to_the_post_limit_and_an_empty_one_is_refused(demo_emulator, demo_rc):
+    demo_rc.post_to_chat(TEAM_CHAT_ID, "x" * 10_001)
+    assert [len(p["text"]) for p in demo_emulator.posts(TEAM_CHAT_ID)] == [10_000]
     with pytest.raises(ProviderError) as refused:
         demo_rc.post_to_chat(TEAM_CHAT_ID, "")
     assert refused.value.status == 400
-    assert demo_emulator.posts(TEAM_CHAT_ID) == []
+    assert len(demo_emulator.posts(TEAM_CHAT_ID)) == 1
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from .ratelimit import DEFAULT_LIMITS, LIGHT, InProcessStore, Pacer, RedisStore,
 from .schema import (
     DND_STATUSES,
     LEGACY_DND_STATUS,
+    POST_TEXT_LIMIT,
     AgentQueuePresence,
     CallLogRecord,
     Presence,
@@ -201,9 +202,9 @@ class RingCentralClient(Provider):
     # ------------------------------------------------------------------ reading helpers
 
     def post_to_chat(self, chat_id: str, text: str) -> str:
-        """Post a text to a Team Messaging chat; return the post's id."""
-        return str(self._request("POST", f"/team-messaging/v1/chats/{quote(chat_id, safe='')}/posts",
-                                 json={"text": text}).json()["id"])  # fmt: skip
+        """Post a text (cut to the post limit) to a Team Messaging chat; return the post's id."""
+        path = f"/team-messaging/v1/chats/{quote(chat_id, safe='')}/posts"
+        return str(self._request("POST", path, json={"text": text[:POST_TEXT_LIMIT]}).json()["id"])
 
     def _read_presence_batch(self, ids: list[str]) -> Readings[Presence]:
         response = self._request("GET", f"{ACCOUNT}/extension/{','.join(ids)}/presence")

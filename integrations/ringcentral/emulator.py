@@ -43,7 +43,7 @@ from ..emulation import EmulatorApp
 from .gateway import RECOVERY_TIMEOUT, WS_PATH, Gateway
 from .multipart import build_batch
 from .ratelimit import DEFAULT_LIMITS, DEFAULT_WINDOW, group_for
-from .schema import DND_STATUSES
+from .schema import DND_STATUSES, POST_TEXT_LIMIT
 
 ACCOUNT_ID = "809646000"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -55,7 +55,6 @@ USER_STATUSES = ("Available", "Busy", "Offline")
 ACCOUNT_PATH = "/restapi/v1.0/account/<account>"
 ACCOUNT_BASE = f"/restapi/v1.0/account/{ACCOUNT_ID}"  # as events name it
 TEAM_CHAT_ID = "206018527234"  # the chat the emulator knows, as in RingCentral's posting guide
-POST_TEXT_LIMIT = 10_000  # characters of a post's text (GlipPostPostBody)
 POSTS_PER_DAY = 2_500  # posts one user may make through the API in a day (Team Messaging posting guide)
 ERROR_CODES = {403: "CMN-408", 500: "CMN-211"}  # for the errors the base answers (its 404 is not_found)
 
@@ -574,8 +573,6 @@ class Emulator(EmulatorApp):
         ]
         return self.json(_page(request, records))
 
-    # ------------------------------------------------------------------ control API
-
     def list_posts(self, request: Request, chat: str) -> Response:
         """A chat's posts, newest first (Team Messaging's List Posts; one page)."""
         return self.json({"records": list(reversed(self._chat(chat))), "navigation": {}})
@@ -602,6 +599,8 @@ class Emulator(EmulatorApp):
         if chat not in self.account.chats:
             raise not_found("chatId")
         return self.account.chats[chat]
+
+    # ------------------------------------------------------------------ control API
 
     def dump_posts(self, request: Request, chat: str) -> Response:
         """Every post in a chat, oldest first, for tests to read without a token."""

@@ -8,8 +8,6 @@ from django.contrib.auth.models import User
 
 from integrations.ringcentral.client import client_from_settings
 
-POST_TEXT_LIMIT = 10_000  # characters of a post's text, per the Create Post request body
-
 
 class TeamMessagingChannel:
     name = "team_messaging"
@@ -18,7 +16,6 @@ class TeamMessagingChannel:
         self.chat_id = chat_id
 
     def send(self, *, to: list[User], subject: str, body: str) -> None:
-        """One post: the people it is for, the subject in bold, then the body (cut to the post limit)."""
+        """One post: the people it is for, the subject in bold, then the body."""
         names = ", ".join(user.get_full_name() or user.get_username() for user in to)
-        text = f"For {names}: **{subject}**\n{body}"
-        client_from_settings().post_to_chat(self.chat_id, text[:POST_TEXT_LIMIT])
+        client_from_settings().post_to_chat(self.chat_id, f"For {names}: **{subject}**\n{body}")
