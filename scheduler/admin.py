@@ -23,6 +23,7 @@ from .people.fields import WallTimeField
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .reports import compliance_views
 from .reports.compliance import compliance_today
+from .requests import admin as requests_admin  # noqa: F401 - registers the request pages
 from .roster_import import EXPORT_FORMATS, IMPORT_FORMATS, ShiftResource
 from .schedule.membership import cannot_apply, shift_pairs
 from .selectors import agent_plan

@@ -9,9 +9,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
-from queues.models import Agent, CallQueue
+from queues.models import Agent, AppendOnlyError, CallQueue
 
 from . import recurrence
 
@@ -369,3 +370,173 @@ class PersonZone(models.Model):
 
     def __str__(self):
         return f"{self.user.get_username()}: {self.timezone or 'the schedule zone'}"
+
+
+# ---------------------------------------------------------------- agents' requests (scheduler/requests/)
+
+
+class RequestKind(models.TextChoices):
+    TIME_OFF = "time_off", "Time off"
+    OFFER = "offer", "Shift offered"  # the requester gives an occurrence away, to a colleague or anyone eligible
+    CLAIM = "claim", "Open shift claimed"
+
+
+class RequestStatus(models.TextChoices):
+    AWAITING_COLLEAGUE = "awaiting_colleague", "Waiting for a colleague"
+    PENDING = "pending", "Waiting for a supervisor"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+OPEN_STATUSES = (RequestStatus.AWAITING_COLLEAGUE, RequestStatus.PENDING)
+
+
+class RequestRule(models.Model):
+    """How one queue's requests are decided; a queue without a rule needs a supervisor for everything."""
+
+    queue = models.OneToOneField(CallQueue, on_delete=models.CASCADE, related_name="request_rule")
+    auto_approve = models.BooleanField(
+        default=False, help_text="Approve a request on its own when the queue stays at or above its min staff."
+    )
+    claims_need_approval = models.BooleanField(
+        default=True, help_text="A claimed open shift waits for a supervisor; untick to give seats first come."
+    )
+
+    def __str__(self):
+        return f"request rule of {self.queue.name}"
+
+
+class OpenShift(models.Model):
+    """One occurrence of a shift with seats for more agents, published by a supervisor."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="open_seats")
+    occurrence = models.DateField(help_text="The local date the occurrence starts on.")
+    seats = models.PositiveSmallIntegerField(help_text="How many more agents it needs.")
+    # Counted by one conditional UPDATE per claim, so two claims can never take the same last seat.
+    taken = models.PositiveSmallIntegerField(default=0, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurrence"]
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "occurrence"], name="openshift_unique_occurrence"),
+            models.CheckConstraint(condition=models.Q(taken__lte=models.F("seats")), name="openshift_taken_le_seats"),
+        ]
+
+    def __str__(self):
+        return f"{self.shift.name} on {self.occurrence}: {self.seats - self.taken} of {self.seats} seats free"
+
+    @property
+    def free(self) -> int:
+        return self.seats - self.taken
+
+
+class ScheduleRequest(models.Model):
+    """An agent's request: time off, an occurrence offered away, or an open seat claimed."""
+
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    status = models.CharField(max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requester = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="requests")
+    start = models.DateTimeField(null=True, blank=True, help_text="Time off: when it starts (UTC).")
+    end = models.DateTimeField(null=True, blank=True, help_text="Time off: when it ends, exclusive (UTC).")
+    timezone = models.CharField(max_length=64, blank=True, help_text="The zone the requester gave times in.")
+    shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.CASCADE, related_name="requests")
+    occurrence = models.DateField(null=True, blank=True, help_text="Offer or claim: the occurrence's local date.")
+    colleague = models.ForeignKey(
+        Agent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="offers",
+        help_text="Offer: the colleague named, or who accepted an offer made to anyone eligible.",
+    )
+    open_shift = models.ForeignKey(OpenShift, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="The supervisor's note with the decision.")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        permissions = [("decide_request", "Can approve or deny agents' schedule requests")]
+        constraints = [
+            # One seat per agent per open shift, however often she presses the button.
+            models.UniqueConstraint(
+                fields=["open_shift", "requester"],
+                condition=models.Q(status__in=["awaiting_colleague", "pending", "approved"]),
+                name="request_one_claim_per_agent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.requester.name} ({self.get_status_display()})"
+
+    def clean(self):
+        if self.kind == RequestKind.TIME_OFF and (self.start is None or self.end is None):
+            raise ValidationError({"start": "time off needs a start and an end"})
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "time off must end after it starts"})
+
+
+class LogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("request log rows are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("request log rows are append-only")
+
+
+class RequestLogEntry(models.Model):
+    """One step of a request (asked, accepted, approved, denied, withdrawn) and the coverage shown then."""
+
+    created_at = models.DateTimeField(db_default=Now(), db_index=True)
+    request = models.ForeignKey(ScheduleRequest, on_delete=models.PROTECT, related_name="log")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who acted; empty for an automatic rule.",
+    )
+    action = models.CharField(max_length=40)
+    note = models.CharField(max_length=500, blank=True)
+    coverage = models.TextField(blank=True, help_text="What approving would do to coverage, as shown at the time.")
+
+    objects = LogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "request log entry"
+        verbose_name_plural = "request log"
+
+    def __str__(self):
+        return f"request {self.request_id}: {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("request log rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("request log rows are append-only")
+
+
+class NotificationMute(models.Model):
+    """A person who does not want messages by one channel (e.g. "email" or "team_messaging")."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="muted_channels")
+    channel = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "channel"], name="notificationmute_unique")]
+
+    def __str__(self):
+        return f"{self.user} muted {self.channel}"

@@ -5,6 +5,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTas
 EVERY_MINUTE = {"minute": "*", "hour": "*"}
 # Off the hour, when the reconciler's own RingCentral calls are fewest; the call log is a Heavy call.
 NIGHTLY = {"minute": "17", "hour": "2"}
+AFTERNOON = {"minute": "7", "hour": "15"}  # UTC: the afternoon in Europe, the morning in the Americas
 NIGHTLY_LATER = {"minute": "47", "hour": "2"}  # after the calls-handled count: the two share the Heavy budget
 
 ENTRIES = {
@@ -15,6 +16,7 @@ ENTRIES = {
     "forecast: call history, nightly": ("scheduler.tasks.refresh_call_volume", NIGHTLY_LATER),
     # Each minute: a queue with fewer agents taking its calls than its min staff opens, notifies, closes episodes.
     "alerts: understaffed queues": ("scheduler.tasks.check_understaffed", EVERY_MINUTE),
+    "requests: tomorrow's changed shifts": ("scheduler.tasks.remind_tomorrows_changes", AFTERNOON),
 }
 RETIRED = ["reconcile: safety net"]  # the every-minute full pass, replaced by the rolling sweep
 

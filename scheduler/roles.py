@@ -13,6 +13,11 @@ SUPERVISOR_PERMISSIONS = [
         for verb in ("add", "change", "delete", "view")
     ),
     *(("scheduler", code) for code in ("view_board", "hold_agent", "reconcile_now", "sync_queues", "issue_feed")),
+    ("scheduler", "decide_request"),  # the pending requests page, and publishing open shifts
+    ("scheduler", "view_schedulerequest"),
+    ("scheduler", "view_openshift"),
+    ("scheduler", "view_requestlogentry"),
+    *(("scheduler", f"{verb}_requestrule") for verb in ("add", "change", "view")),
     ("scheduler", "view_feedtoken"),
     ("scheduler", "change_feedtoken"),  # only to revoke links (the admin's one action); every field is read-only
     ("queues", "view_callqueue"),

@@ -234,3 +234,6 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Callrota <callrota@localhost>")
+
+# A RingCentral Team Messaging chat that receives notifications too (the chat's id); empty: no posts.
+RC_TEAM_MESSAGING_CHAT_ID = env.str("RC_TEAM_MESSAGING_CHAT_ID", default="")

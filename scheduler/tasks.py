@@ -17,6 +17,7 @@ from .reconcile.locks import LeaseBusy
 from .reconcile.run import reconcile_locked
 from .reconcile.sweep import sweep
 from .reports.calls_handled import calls_handled_refresh, nightly_window
+from .requests.notices import remind_changed_shifts
 from .supervisor.understaffed import check_understaffed as understaffed_check
 
 log = logging.getLogger(__name__)
@@ -110,3 +111,9 @@ def correct_drift(self, targets: list[list[str]]) -> dict:
 def check_understaffed() -> list[int]:
     """Open, notify (once) and close understaffed episodes; the ids of the episodes notified now."""
     return [episode.pk for episode in understaffed_check(now=timezone.now())]
+
+
+@shared_task
+def remind_tomorrows_changes() -> int:
+    """The day before a changed shift occurrence, tell its absent and covering agents."""
+    return remind_changed_shifts(now=timezone.now())

@@ -19,5 +19,6 @@ urlpatterns = [
     path("integrations/", include("queues.ringplan.urls")),
     path("favicon.ico", favicon, name="favicon"),
     path("settings/", my_settings, name="my_settings"),
+    path("my-schedule/", include("scheduler.requests.urls")),
     path("", include("scheduler.receptionist.urls")),
 ]

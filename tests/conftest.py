@@ -5,6 +5,7 @@ from django.db import connections
 from django.test import TransactionTestCase
 
 from queues import audit_guard
+from scheduler.requests import log_guard
 
 pytest_plugins = ["tests.fixtures_ringcentral", "tests.support.personas"]
 
@@ -19,11 +20,13 @@ def audit_guard_lifted_for_the_test_flush():
         aliases = test_case._databases_names(include_mirrors=False)
         for alias in aliases:
             audit_guard.remove(connections[alias])
+            log_guard.remove(connections[alias])
         try:
             flush(test_case)
         finally:
             for alias in aliases:
                 audit_guard.install(connections[alias])
+                log_guard.install(connections[alias])
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(TransactionTestCase, "_fixture_teardown", flush_past_the_guard)

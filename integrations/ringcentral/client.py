@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -30,6 +31,7 @@ from .ratelimit import DEFAULT_LIMITS, LIGHT, InProcessStore, Pacer, RedisStore,
 from .schema import (
     DND_STATUSES,
     LEGACY_DND_STATUS,
+    POST_TEXT_LIMIT,
     AgentQueuePresence,
     CallLogRecord,
     Presence,
@@ -208,6 +210,11 @@ class RingCentralClient(Provider):
         return [CallLogRecord.from_api(r) for r in records]
 
     # ------------------------------------------------------------------ reading helpers
+
+    def post_to_chat(self, chat_id: str, text: str) -> str:
+        """Post a text (cut to the post limit) to a Team Messaging chat; return the post's id."""
+        path = f"/team-messaging/v1/chats/{quote(chat_id, safe='')}/posts"
+        return str(self._request("POST", path, json={"text": text[:POST_TEXT_LIMIT]}).json()["id"])
 
     def _read_presence_batch(self, ids: list[str]) -> Readings[Presence]:
         response = self._request("GET", f"{ACCOUNT}/extension/{','.join(ids)}/presence")

@@ -47,7 +47,7 @@ from ..emulation import EmulatorApp
 from .gateway import RECOVERY_TIMEOUT, WS_PATH, Gateway
 from .multipart import build_batch
 from .ratelimit import DEFAULT_LIMITS, DEFAULT_WINDOW, group_for
-from .schema import DND_STATUSES
+from .schema import DND_STATUSES, POST_TEXT_LIMIT
 
 ACCOUNT_ID = "809646000"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -58,6 +58,8 @@ NO_QUEUE_CALLS = ("DoNotAcceptAnyCalls", "DoNotAcceptDepartmentCalls")  # DnD va
 USER_STATUSES = ("Available", "Busy", "Offline")
 ACCOUNT_PATH = "/restapi/v1.0/account/<account>"
 ACCOUNT_BASE = f"/restapi/v1.0/account/{ACCOUNT_ID}"  # as events name it
+TEAM_CHAT_ID = "206018527234"  # the chat the emulator knows, as in RingCentral's posting guide
+POSTS_PER_DAY = 2_500  # posts one user may make through the API in a day (Team Messaging posting guide)
 ERROR_CODES = {403: "CMN-408", 500: "CMN-211"}  # for the errors the base answers (its 404 is not_found)
 
 
@@ -90,6 +92,7 @@ class Account:
     queues: dict[str, Queue]
     agents: dict[str, Agent]
     call_log: list[dict] = field(default_factory=list)
+    chats: dict[str, list[dict]] = field(default_factory=lambda: {TEAM_CHAT_ID: []})  # chat id -> its posts
 
     @classmethod
     def from_schedule(cls, document) -> "Account":
@@ -281,6 +284,9 @@ class Emulator(EmulatorApp):
             ("PUT", ext + "/presence", "update_presence"),
             ("GET", a + "/call-log", "call_log"),
             ("GET", ext + "/call-log", "call_log"),
+            ("GET", "/team-messaging/v1/chats/<chat>/posts", "list_posts"),
+            ("POST", "/team-messaging/v1/chats/<chat>/posts", "create_post"),
+            ("GET", "/_emulator/chats/<chat>/posts", "dump_posts"),
             ("GET", "/_emulator/requests", "dump_requests"),
             ("DELETE", "/_emulator/requests", "clear_requests"),
             ("GET", "/_emulator/config", "show_config"),
@@ -583,7 +589,38 @@ class Emulator(EmulatorApp):
         ]
         return self.json(_page(request, records))
 
+    def list_posts(self, request: Request, chat: str) -> Response:
+        """A chat's posts, newest first (Team Messaging's List Posts; one page)."""
+        return self.json({"records": list(reversed(self._chat(chat))), "navigation": {}})
+
+    def create_post(self, request: Request, chat: str) -> Response:
+        """Create Post: a text of at most 10,000 characters, 2,500 posts a day per user; 201 with the post."""
+        posts, body = self._chat(chat), _json_body(request)
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text:
+            raise malformed("text", "a post needs its text")
+        if len(text) > POST_TEXT_LIMIT:
+            raise malformed("text", f"a post's text is at most {POST_TEXT_LIMIT} characters")
+        now = datetime.now(UTC)
+        today = [p for c in self.account.chats.values() for p in c if p["creationTime"][:10] == f"{now:%Y-%m-%d}"]
+        if len(today) >= POSTS_PER_DAY:
+            raise api_error(429, "CMN-301", f"Request rate exceeded: {POSTS_PER_DAY} posts a day")
+        stamp = now.isoformat().replace("+00:00", "Z")
+        post = {"id": str(len(posts) + 1), "groupId": chat, "type": "TextMessage", "text": text,
+                "creatorId": self.owner, "creationTime": stamp, "lastModifiedTime": stamp}  # fmt: skip
+        posts.append(post)
+        return self.json(post, status=201)
+
+    def _chat(self, chat: str) -> list[dict]:
+        if chat not in self.account.chats:
+            raise not_found("chatId")
+        return self.account.chats[chat]
+
     # ------------------------------------------------------------------ control API
+
+    def dump_posts(self, request: Request, chat: str) -> Response:
+        """Every post in a chat, oldest first, for tests to read without a token."""
+        return self.json({"records": self._chat(chat)})
 
     def dump_requests(self, request: Request) -> Response:
         return self.json({"requests": self.request_log})

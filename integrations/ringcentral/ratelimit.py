@@ -52,6 +52,8 @@ ROUTES = [
     ("GET", rf"{_EXTENSION}/business-hours", LIGHT),
     ("PUT", rf"{_EXTENSION}/presence", MEDIUM),
     ("GET", rf"{_ACCOUNT}(/extension/[^/]+)?/call-log", HEAVY),
+    ("GET", r"/team-messaging/v1/chats/[^/]+/posts", MEDIUM),
+    ("POST", r"/team-messaging/v1/chats/[^/]+/posts", MEDIUM),
 ]
 _COMPILED = [(method, re.compile(pattern), group) for method, pattern, group in ROUTES]
 

@@ -11,6 +11,7 @@ from datetime import time
 
 from ..base import BusinessHours, WeeklyRange
 
+POST_TEXT_LIMIT = 10_000  # characters of a Team Messaging post's text (Create Post's request body)
 DND_STATUSES = ("TakeAllCalls", "DoNotAcceptDepartmentCalls", "DoNotAcceptAnyCalls")
 # Still shown in answers, but RingCentral refuses it in writes ("legacy, not supported via API").
 LEGACY_DND_STATUS = "TakeDepartmentCallsOnly"

@@ -8,9 +8,13 @@ import logging
 from collections.abc import Iterable
 from typing import Protocol
 
+from django.conf import settings
 from django.contrib.auth.models import User
 
+from scheduler.models import NotificationMute
+
 from .email import EmailChannel
+from .team_messaging import TeamMessagingChannel
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +26,11 @@ class Channel(Protocol):
 
 
 def channels() -> list[Channel]:
-    """The channels configured for this installation, email first."""
-    return [EmailChannel()]
+    """The channels configured for this installation, email first; a person may mute any of them."""
+    configured: list[Channel] = [EmailChannel()]
+    if settings.RC_TEAM_MESSAGING_CHAT_ID:
+        configured.append(TeamMessagingChannel(settings.RC_TEAM_MESSAGING_CHAT_ID))
+    return configured
 
 
 def notify(*, users: Iterable[User], subject: str, body: str) -> None:
@@ -31,8 +38,12 @@ def notify(*, users: Iterable[User], subject: str, body: str) -> None:
     to = [user for user in users if user.is_active]
     if not to:
         return
+    muted = set(NotificationMute.objects.filter(user__in=to).values_list("user_id", "channel"))
     for channel in channels():
+        listening = [user for user in to if (user.pk, channel.name) not in muted]
+        if not listening:
+            continue
         try:
-            channel.send(to=to, subject=subject, body=body)
+            channel.send(to=listening, subject=subject, body=body)
         except Exception:  # noqa: BLE001 - one channel's outage must not stop the others or the caller
             log.exception("notification by %s failed: %s", channel.name, subject)

@@ -124,6 +124,10 @@ class RingCentralProcess(EmulatorProcess):
     def clear_requests(self) -> None:
         self.call("DELETE", "requests")
 
+    def posts(self, chat_id: str) -> list[dict]:
+        """The Team Messaging posts of a chat, oldest first."""
+        return self.call("GET", f"chats/{chat_id}/posts").json()["records"]
+
     def config(self) -> dict:
         return self.call("GET", "config").json()
 
