@@ -150,6 +150,23 @@ def test_the_forecast_command_staffs_the_next_day_from_the_stored_history(histor
     assert "Support (1081167000), 80% in 20 s, 30-minute intervals in America/New_York" in text.getvalue()
 
 
+def test_the_forecast_command_over_a_week_rests_on_the_read_weeks_not_on_unread_ones_as_silence(demo):
+    support = CallQueue.objects.get(provider_id=SUPPORT)
+    for week in range(1, 7):  # 40 calls every Monday 09:00-09:30 in New York, three minutes each
+        local = datetime(2026, 11, 30, 9, tzinfo=NY) - timedelta(weeks=week)
+        CallVolume.objects.create(queue=support, minutes=30, start=local.astimezone(UTC), arrivals=40, handled=40,
+                                  abandoned=0, handle_seconds=40 * 180)  # fmt: skip
+    out = StringIO()
+    call_command("forecast", "--queue", SUPPORT, "--from", "2026-11-30T05:00:00Z", "--days", "15", "--json", stdout=out)
+    rows = {r["start"]: r for r in json.loads(out.getvalue())[SUPPORT]}
+    mondays = [rows[(datetime(2026, 11, 30, 9, tzinfo=NY) + timedelta(weeks=w)).astimezone(UTC).isoformat()]
+               for w in range(3)]  # fmt: skip
+    # The second and third Mondays have no read weeks of their own past, only the ones before the 30th:
+    # the same 40 calls, not a weighted mix with zeros.
+    assert [m["arrivals"] for m in mondays] == [40, 40, 40]
+    assert mondays[0]["agents"] == mondays[1]["agents"] == mondays[2]["agents"] > 0
+
+
 @pytest.mark.parametrize(
     "args, message",
     [(["--days", "0"], "--days"), (["--timezone", "Mars/Base"], "--timezone"), (["--queue", "404"], "--queue")],

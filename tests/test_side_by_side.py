@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.utils import timezone
 
 from integrations.ringcentral.call_history import queue_calls
-from queues.models import Agent, AuditEntry, AuditField, CallQueue, QueueMembership
+from queues.heard import queue_presence_heard
+from queues.models import ActualChange, ActualSource, Agent, AuditEntry, AuditField, CallQueue, QueueMembership
 from scheduler.forecast.erlang import service_level, traffic
 from scheduler.forecast.forecast import Expected, Past, forecast, staff
 from scheduler.forecast.side_by_side import (
@@ -117,23 +117,48 @@ def test_the_receptionist_reads_which_intervals_fall_if_she_stops(demo):
     ]  # the later intervals expect no calls: nothing falls
 
 
-def test_taking_calls_is_the_stored_values_now_and_the_audit_walked_back_before(demo):
+def test_a_change_heard_from_the_phone_counts_in_the_past_interval(demo):
     support = CallQueue.objects.get(provider_id=SUPPORT)
     jim, maria = Agent.objects.get(provider_id=JAMES), Agent.objects.get(provider_id=MARIA)
-    Agent.objects.filter(pk__in=[jim.pk, maria.pk]).update(dnd_status="TakeAllCalls")
+    nine = datetime(2026, 11, 24, 14, tzinfo=UTC)
+    for agent in (jim, maria):
+        QueueMembership.objects.create(queue=support, agent=agent, accepting=False)
+    ActualChange.objects.bulk_create(
+        ActualChange(queue=support, agent=a, field=AuditField.QUEUE_CALLS, value="false", at=nine - timedelta(days=1),
+                     source=ActualSource.READ)
+        for a in (jim, maria)
+    )  # fmt: skip
+    # Maria turns her queue switch on at the phone at 09:05; Callrota never wrote it, it only heard it.
+    queue_presence_heard(support.provider, SUPPORT, {MARIA: True}, at=nine + timedelta(minutes=5))
+    assert not AuditEntry.objects.filter(agent=maria).exists()
+    starts = [nine - timedelta(minutes=30), nine, nine + timedelta(minutes=30), nine + timedelta(hours=2)]
+    counts = taking_calls_counts(support, starts, minutes=30, now=nine + timedelta(hours=1))
+    assert counts == {starts[0]: 0, nine: 1, starts[2]: 1}  # 25 of 30 minutes rounds to one agent; none after now
+
+
+def test_taking_calls_needs_dnd_to_let_queue_calls_through_and_averages_the_interval(demo):
+    support = CallQueue.objects.get(provider_id=SUPPORT)
+    jim, maria = Agent.objects.get(provider_id=JAMES), Agent.objects.get(provider_id=MARIA)
+    nine = datetime(2026, 11, 24, 14, tzinfo=UTC)
     for agent in (jim, maria):
         QueueMembership.objects.create(queue=support, agent=agent, accepting=True)
-    write = {"reason": "shift start", "outcome": AuditEntry.Outcome.APPLIED}
-    AuditEntry.objects.create(queue=support, agent=maria, field=AuditField.QUEUE_CALLS, old_value="false",
-                              new_value="true", **write)  # fmt: skip
-    AuditEntry.objects.create(agent=jim, field=AuditField.DND, old_value="DoNotAcceptDepartmentCalls",
-                              new_value="TakeAllCalls", **write)  # fmt: skip
-    AuditEntry.objects.create(queue=support, agent=jim, field=AuditField.QUEUE_CALLS, old_value="false",
-                              new_value="true", reason="failed", outcome=AuditEntry.Outcome.FAILED)  # fmt: skip
-    written = timezone.now()
-    earlier, later = written - timedelta(hours=2), written + timedelta(hours=1)
-    counts = taking_calls_counts(support, [earlier, later, later + timedelta(hours=1)], minutes=30, now=later)
-    assert counts == {earlier: 0, later: 2}  # before the writes Maria was out and James away; nothing after now
+    before = nine - timedelta(days=1)
+    ActualChange.objects.bulk_create(
+        [ActualChange(queue=support, agent=a, field=AuditField.QUEUE_CALLS, value="true", at=before,
+                      source=ActualSource.READ) for a in (jim, maria)]
+        + [ActualChange(agent=jim, field=AuditField.DND, value="DoNotAcceptDepartmentCalls", at=before,
+                        source=ActualSource.READ),
+           ActualChange(agent=jim, field=AuditField.DND, value="TakeAllCalls", at=nine + timedelta(minutes=20),
+                        source=ActualSource.HEARD),
+           ActualChange(agent=maria, field=AuditField.DND, value="DoNotAcceptAnyCalls", at=nine + timedelta(minutes=40),
+                        source=ActualSource.HEARD)]
+    )  # fmt: skip
+    starts = [nine, nine + timedelta(minutes=30)]
+    counts = taking_calls_counts(support, starts, minutes=30, now=nine + timedelta(hours=2))
+    # 09:00: Maria all 30 minutes, James 10 (his DnD let queue calls in at 09:20): 40/30 rounds to 1.
+    # 09:30: James all 30, Maria 10 (DnD at 09:40): 1.33 rounds to 1.
+    assert counts == {nine: 1, starts[1]: 1}
+    assert taking_calls_counts(support, starts, minutes=30, now=nine + timedelta(minutes=10)) == {nine: 1}
 
 
 def test_the_coverage_command_adds_shortfalls_against_need_after_min_staff(demo):

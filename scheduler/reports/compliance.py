@@ -22,7 +22,6 @@ Definitions (what every figure here means):
 Days are local days of one zone (the schedule's own by default), so a DST day has 23 or 25 hours.
 """
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,29 +30,20 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from queues.models import ActualChange, Agent, AuditField, CallQueue, queue_calls_reach
+from queues.actual import Pair, Steps, actual_steps, taking, value_at
+from queues.models import CallQueue
 from scheduler.planning import Snapshot, boundaries, desired_state
 from scheduler.recurrence import to_utc
 from scheduler.selectors import schedule_snapshot
 from scheduler.supervisor.opening import Interval, open_hours
 
-Steps = list[tuple[datetime, object]]  # sorted (since, value): each value holds until the next one
-Pair = tuple[str, str]  # (queue id, agent id)
-
 
 def day_window(day: date, tz: ZoneInfo) -> Interval:
     """Local `day` in `tz` as a UTC interval (23 or 25 hours on a DST day)."""
     return to_utc(day, time(), tz), to_utc(day + timedelta(days=1), time(), tz)
-
-
-def value_at(steps: Steps, at: datetime):
-    """The value a step series holds at `at`; None before its first step."""
-    i = bisect_right(steps, at, key=lambda step: step[0])
-    return steps[i - 1][1] if i else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +88,6 @@ class Tally:
         """Matched as a share of the scheduled seconds whose actual value is known, in percent (one decimal)."""
         known = self.scheduled - self.unknown
         return round(100 * self.matched / known, 1) if known > 0 else None
-
-
-def taking(switch, dnd) -> bool | None:
-    """Whether queue calls reach her: switch on and DnD letting them through; None if her switch is unknown."""
-    if switch is None:
-        return None
-    return bool(switch) and queue_calls_reach(dnd or None) is not False
 
 
 def member_tally(pair: Pair, plan: Steps, switch: Steps, dnd: Steps, windows: Iterable[Interval]) -> Tally:
@@ -220,32 +203,6 @@ def compliance_table(
             tally.deviations.sort(key=lambda d: (d.start, d.agent_id))
             rows.append(ComplianceRow(queue, day, tally))
     return rows
-
-
-def actual_steps(queues: list[CallQueue], agent_ids: set[str], start: datetime, end: datetime):
-    """The log's steps over [start, end): per (queue id, agent id) the switch, per agent id the DnD.
-
-    Each series starts with the last value learned before `start`, so a window sees what held at its start.
-    """
-    queue_ids = {q.pk: q.provider_id for q in queues}
-    agents = dict(Agent.objects.filter(provider_id__in=agent_ids).values_list("pk", "provider_id"))
-    by_queue = ActualChange.objects.filter(field=AuditField.QUEUE_CALLS, queue__in=list(queue_ids))
-    by_agent = ActualChange.objects.filter(field=AuditField.DND, agent__in=list(agents))
-    switches: dict[Pair, Steps] = defaultdict(list)
-    rows = _with_prior(by_queue, ["queue", "agent"], start, end).values_list("queue_id", "agent_id", "value", "at")
-    for q, a, value, at in rows:
-        if a in agents:
-            switches[(queue_ids[q], agents[a])].append((at, value == "true"))
-    dnds: dict[str, Steps] = defaultdict(list)
-    for a, value, at in _with_prior(by_agent, ["agent"], start, end).values_list("agent_id", "value", "at"):
-        dnds[agents[a]].append((at, value))
-    return dict(switches), dict(dnds)
-
-
-def _with_prior(rows, keys: list[str], start: datetime, end: datetime):
-    """Rows learned in [start, end), and for each target the last one learned before `start`, in order."""
-    prior = rows.filter(at__lt=start).values(*keys).annotate(last=Max("id")).values("last")
-    return rows.filter(Q(id__in=prior) | Q(at__gte=start, at__lt=end)).order_by("at", "id")
 
 
 def compliance_report(

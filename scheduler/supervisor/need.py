@@ -2,12 +2,13 @@
 
 Needed comes from the stored call history (the forecast) with min staff as a floor while open;
 scheduled from the planner (the one plan: schedule_snapshot + desired_state, holds included);
-taking calls from the stored actual values: QueueMembership.accepting and the agent's DnD.
-Before now there is no log of actual values yet, so the past is rebuilt from the audit
-history: each applied write's old value, walked back from the stored values. Changes made
-at the phone and never written back by Callrota are not in it.
+taking calls from the actual values: a member's queue switch on and her DnD letting queue calls through.
+Up to now, taking calls is read from the actual-value log (queues.actual, the reader plan compliance
+uses too): every change Callrota heard, read or wrote, so a change made at the phone counts. An interval
+counts its current members' time-weighted average; members who have left the queue are not counted.
 """
 
+import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
@@ -16,9 +17,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
 
-from queues.models import AuditEntry, CallQueue, QueueMembership, queue_calls_reach
+from queues.actual import Steps, actual_steps, taking, value_at
+from queues.models import CallQueue, QueueMembership, queue_calls_reach
 from scheduler.forecast.forecast import forecast, interval_start, interval_starts
 from scheduler.forecast.queue_history import queue_history
 from scheduler.forecast.side_by_side import (
@@ -33,9 +34,6 @@ from scheduler.planning import DesiredState, Snapshot, boundaries, desired_state
 from scheduler.selectors import schedule_snapshot
 
 from .coverage import staffed_hours
-
-ACCEPT_FIELDS = ("queue_calls", "acceptCurrentQueueCalls", "acceptCalls")  # the audit's names, old and new
-DND_FIELDS = ("dnd", "dndStatus")
 
 
 def scheduled_counts(snapshot: Snapshot, queue_id: str, starts: list[datetime]) -> dict[datetime, int]:
@@ -67,35 +65,28 @@ def _planned(state: DesiredState, queue_id: str) -> int:
 def taking_calls_counts(
     queue: CallQueue, starts: Iterable[datetime], *, minutes: int, now: datetime
 ) -> dict[datetime, int]:
-    """Per interval start up to now, the agents taking the queue's calls: now's stored values for the current
-    interval, the audit history walked back to each past interval's middle for the rest."""
+    """Per interval start up to now, the queue's current members taking its calls, on average over the interval
+    (up to now for the current one), read from the actual-value log, so changes made at the phone count."""
     step = timedelta(minutes=minutes)
-    samples = {s: min(now, s + step / 2) for s in starts if s <= now}
-    if not samples:
+    spans = {s: (s, min(now, s + step)) for s in starts if s < now}
+    if not spans:
         return {}
-    members = list(QueueMembership.objects.filter(queue=queue, agent__active=True).select_related("agent"))
-    accepting = {m.agent_id: m.accepting for m in members}
-    dnd = {m.agent_id: m.agent.dnd_status or None for m in members}
-    writes = (
-        AuditEntry.objects.filter(outcome=AuditEntry.Outcome.APPLIED, agent_id__in=list(accepting))
-        .filter(created_at__gt=min(samples.values()))
-        .filter(Q(field__in=ACCEPT_FIELDS, queue=queue) | Q(field__in=DND_FIELDS))
-        .order_by("-created_at", "-id")
-        .values_list("created_at", "field", "agent_id", "old_value")
-    )
-    pending = iter(writes)
-    write = next(pending, None)
-    counts = {}
-    for start, at in sorted(samples.items(), key=lambda item: item[1], reverse=True):
-        while write is not None and write[0] > at:  # undo every write made after `at`
-            _, field, agent_id, old = write
-            if field in DND_FIELDS:
-                dnd[agent_id] = old or None
-            else:
-                accepting[agent_id] = old == "true" if old else None
-            write = next(pending, None)
-        counts[start] = sum(1 for a, on in accepting.items() if on and queue_calls_reach(dnd[a]) is not False)
-    return counts
+    members = QueueMembership.objects.filter(queue=queue, agent__active=True).values_list("agent__provider_id")
+    first, last = min(a for a, _ in spans.values()), max(b for _, b in spans.values())
+    switches, dnds = actual_steps([queue], {a for (a,) in members}, first, last)
+    series = [(steps, dnds.get(agent_id, [])) for (_, agent_id), steps in switches.items()]
+    return {s: _mean_taking(series, since, until) for s, (since, until) in spans.items()}
+
+
+def _mean_taking(series: list[tuple[Steps, Steps]], since: datetime, until: datetime) -> int:
+    """Members taking calls over [since, until), time-weighted and rounded half up; unknown counts as not."""
+    seconds = 0.0
+    for switch, dnd in series:
+        cuts = sorted({since, *(at for steps in (switch, dnd) for at, _ in steps if since < at < until)})
+        for a, b in zip(cuts, [*cuts[1:], until], strict=True):
+            if taking(value_at(switch, a), value_at(dnd, a)):
+                seconds += (b - a).total_seconds()
+    return math.floor(seconds / (until - since).total_seconds() + 0.5)
 
 
 def forecast_zone(queue: CallQueue, snapshot: Snapshot) -> ZoneInfo:

@@ -70,3 +70,28 @@ def test_console_pages_render_at_desktop_and_phone_widths(request, viewport, liv
     page.check("input[name=repeats][value=other_week]")
     assert page.locator("input[name=days]").count() == 7
     screenshot(page, f"shift-form-{viewport}")
+
+
+def test_the_board_reads_at_phone_width_without_scrolling_sideways(phone_page, live_server, supervisor, screenshot):
+    page = phone_page
+    log_in(page, live_server, "/admin/scheduler/supervision/board/")
+    support = page.locator(f"table[data-queue='{SUPPORT}']")
+    support.wait_for()
+    screenshot(page, "board-390")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > 390.5)
+            .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+            .slice(0, 12)"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide  # nothing to scroll sideways to
+    assert page.evaluate("window.innerWidth") == 390  # the page was not zoomed out to fit
+    cells = support.locator("tr", has_text="Maria Lopez").locator("td")
+    labels = [cells.nth(i).evaluate("td => getComputedStyle(td, '::before').content") for i in range(1, 6)]
+    assert labels == ['"Scheduled: "', '"Accepting calls: "', '"DnD: "', '"Observed: "', '"Live status: "']
+    for i in range(cells.count()):  # each value on screen, one under another
+        box = cells.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, box)
+    assert (
+        support.locator("thead th").first.text_content() == "Agent"
+    )  # the header row is still there for screen readers

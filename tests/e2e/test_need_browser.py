@@ -5,12 +5,14 @@ The demo schedule with the call history setup_demo stores (the emulator's own), 
 Screenshots are saved under test-artifacts/screenshots/.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from queues.models import Agent, CallQueue, QueueMembership
+from queues.models import ActualChange, ActualSource, Agent, CallQueue, QueueMembership, actual_changed
 from scheduler.forecast.history import seed_demo_call_volume
 from scheduler.roles import SUPERVISOR, ensure_supervisor_group
 from scheduler.schedule.importer import import_schedule
@@ -29,10 +31,13 @@ def supervisor(transactional_db):
     user = get_user_model().objects.create_user("bob", password=PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name=SUPERVISOR))
     support = CallQueue.objects.get(provider_id=SUPPORT)
-    for agent_id in (JAMES, MARIA):  # as last read: both take Support's calls, both available
+    read_at = timezone.now() - timedelta(days=1)
+    for agent_id in (JAMES, MARIA):  # as last read (yesterday): both take Support's calls, both available
         agent = Agent.objects.get(provider_id=agent_id)
         Agent.objects.filter(pk=agent.pk).update(dnd_status="TakeAllCalls")
-        QueueMembership.objects.create(queue=support, agent=agent, accepting=True)
+        row = QueueMembership.objects.create(queue=support, agent=agent, accepting=True)
+        actual_changed([ActualChange.of_queue_calls(row, True, read_at, ActualSource.READ),
+                        ActualChange.of_dnd(agent.pk, "TakeAllCalls", read_at, ActualSource.READ)])  # fmt: skip
     return user
 
 
@@ -47,7 +52,7 @@ def test_the_timeline_shows_needed_scheduled_and_taking_calls_with_red_intervals
     lanes = timeline.text_content()
     assert "Needed (80% in 20 s)" in lanes and "Scheduled" in lanes and "Taking calls" in lanes
     assert timeline.locator("rect.bar.need").count() > 0
-    assert timeline.locator("rect.bar.taking").count() > 0  # today up to now, from the stored values
+    assert timeline.locator("rect.bar.taking").count() > 0  # today up to now, from the actual-value log
     short = timeline.locator("rect.bar.short")
     assert short.count() > 0
     assert short.first.evaluate("e => getComputedStyle(e).fill") == "rgb(186, 33, 33)"  # red

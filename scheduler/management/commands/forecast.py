@@ -44,7 +44,8 @@ class Command(BaseCommand):
         for q in queues:
             history = queue_history(q, before=first, minutes=minutes, weeks=settings.CALLROTA_FORECAST_WEEKS)
             expected = forecast(history, starts=starts, zone=tz, minutes=minutes, target=q.target_service_level,
-                                answer_within=q.answer_within, weeks=settings.CALLROTA_FORECAST_WEEKS)  # fmt: skip
+                                answer_within=q.answer_within, weeks=settings.CALLROTA_FORECAST_WEEKS,
+                                known_until=first)  # weeks from `first` on are unread, not silent  # fmt: skip
             result[q] = expected
         if as_json:
             payload = {
