@@ -68,13 +68,10 @@ class Size:
     flips: int
     scale: float
     steady_windows: int
-    start_up: float  # real seconds allowed for the processes to start before measuring
 
 
-FULL = Size(
-    300, 3000, 400, starts=24, ends=12, boundaries=3, spacing=75, flips=20, scale=10, steady_windows=5, start_up=40
-)
-QUICK = Size(30, 300, 40, starts=3, ends=2, boundaries=2, spacing=12, flips=4, scale=20, steady_windows=2, start_up=25)
+FULL = Size(300, 3000, 400, starts=24, ends=12, boundaries=3, spacing=75, flips=20, scale=10, steady_windows=5)
+QUICK = Size(30, 300, 40, starts=3, ends=2, boundaries=2, spacing=12, flips=4, scale=20, steady_windows=2)
 
 
 @dataclass
@@ -175,13 +172,9 @@ def run_mode(mode: str, size: Size) -> Figures:
             rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore())
             reconcile_locked(provider=rc, trigger="bench", wait=60)
             managed = plan_at(rc, timezone.now(), boundary=None, only=None)[1]
-            lead = size.start_up + (coverage_reads(size, mode) / LIGHT + size.steady_windows + 2) * window
-            first = (timezone.now() + timedelta(seconds=lead)).replace(microsecond=0)
-            boundaries = [first + timedelta(seconds=size.spacing * k) for k in range(size.boundaries)]
-            place_shifts(size, boundaries, timezone.now())
             emulator.configure(rate_limits=True, rate_window=window)
             emulator.clear_requests()
-            return measure(mode, size, emulator, tmp, managed, boundaries)
+            return measure(mode, size, emulator, tmp, managed)
 
 
 def coverage_reads(size: Size, mode: str) -> int:
@@ -190,7 +183,10 @@ def coverage_reads(size: Size, mode: str) -> int:
     return size.queues + math.ceil(dnd_agents / 30)
 
 
-def measure(mode: str, size: Size, emulator, tmp: Path, managed, boundaries: list[datetime]) -> Figures:
+def measure(mode: str, size: Size, emulator, tmp: Path, managed) -> Figures:
+    from django.utils import timezone
+
+    from queues.heard import live_since
     from tests.e2e.stack import Stack, wait_until
 
     window = WINDOW / size.scale
@@ -205,11 +201,20 @@ def measure(mode: str, size: Size, emulator, tmp: Path, managed, boundaries: lis
     try:
         wanted = {t.queue_id for t in managed if not t.is_dnd} | {t.agent_id for t in managed if t.is_dnd}
         reread_all = until_read(emulator, wanted, timeout=4 * coverage_reads(size, mode) / LIGHT * window + 60)
+        # Steady state: the listener's session live and its first re-read stored (events), or the passes going.
+        deadline = time.time() + 10 * 60
+        while mode == "events" and live_since("ringcentral") is None and time.time() < deadline:
+            time.sleep(1.0)
         steady_from = time.time()
         time.sleep(size.steady_windows * window)
         per_window = light_reads_per_window(emulator.requests(), steady_from, size.steady_windows, window)
-        wait_until(boundaries[-1], then=size.spacing)
-        first, last, writes = boundary_writes(emulator.requests(), boundaries, size.spacing)
+        # The busy boundaries, placed now: the dispatcher (every 5 s, 3 minutes ahead) enqueues each.
+        first_at = (timezone.now() + timedelta(seconds=20)).replace(microsecond=0)
+        boundaries = [first_at + timedelta(seconds=size.spacing * k) for k in range(size.boundaries)]
+        place_shifts(size, boundaries, timezone.now())
+        tail = size.spacing * (1 if mode == "events" else 3)  # polling's last boundary waits behind passes
+        wait_until(boundaries[-1], then=tail)
+        first, last, writes = boundary_writes(emulator.requests(), boundaries, size.spacing, tail)
         drift, missed = flips(emulator, size, managed, timeout=30 if mode == "events" else 6 * 400 / LIGHT * window)
         refused = sum(r["status"] == 429 for r in emulator.requests())
     finally:
@@ -291,14 +296,15 @@ def light_reads_per_window(requests: list[dict], since: float, windows: int, win
 
 
 def boundary_writes(
-    requests: list[dict], boundaries: list[datetime], spacing: float
+    requests: list[dict], boundaries: list[datetime], spacing: float, tail: float
 ) -> tuple[list[float], list[float], list[int]]:
-    """Per busy boundary, seconds to its first and last successful write, and its writes (those before the next)."""
+    """Per busy boundary, seconds to its first and last successful write, and its writes (those before the
+    next boundary; the last one's within `tail`)."""
     first, last, counts = [], [], []
-    for at in boundaries:
-        start = at.timestamp()
+    for k, at in enumerate(boundaries):
+        start, until = at.timestamp(), tail if k == len(boundaries) - 1 else spacing
         times = [r["at"] - start for r in requests if r["method"] == "PUT" and r["status"] == 200]
-        times = sorted(t for t in times if -0.5 <= t < spacing)
+        times = sorted(t for t in times if -0.5 <= t < until)
         if times:
             first.append(times[0])
             last.append(times[-1])
