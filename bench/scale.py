@@ -500,6 +500,9 @@ def main() -> int:
             print(f"{mode} failed:", out[-3000:], err[-5000:], sep="\n")
             return 1
         figures[mode] = Figures(**json.loads(out.strip().splitlines()[-1]))
+    saved = ROOT / "var" / f"bench-scale{'-quick' if args.quick else ''}.json"
+    saved.parent.mkdir(exist_ok=True)
+    saved.write_text(json.dumps({mode: asdict(f) for mode, f in figures.items()}, indent=2))  # the raw figures
     checks = report(figures["polling"], figures["events"], size)
     # CI's smoke run holds to what does not depend on the machine's speed at a tenth of the size.
     gate = ("0 429s", "every flip put back") if args.quick else tuple(checks)
