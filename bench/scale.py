@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -220,6 +221,9 @@ def measure(mode: str, size: Size, emulator, tmp: Path, managed) -> Figures:
     finally:
         peaks.stop()
         stack.stop()
+        kept = ROOT / "var" / f"bench-scale-{mode}-logs"  # the worker's, beat's and listener's logs, to read after
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(tmp, kept, ignore=shutil.ignore_patterns("*.sqlite3", "*.db", "*.yaml"))
     return Figures(
         mode=mode,
         scale=size.scale,
