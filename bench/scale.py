@@ -216,7 +216,8 @@ def measure(mode: str, size: Size, emulator, tmp: Path, managed) -> Figures:
         tail = size.spacing * (1 if mode == "events" else 3)  # polling's last boundary waits behind passes
         wait_until(boundaries[-1], then=tail)
         first, last, writes = boundary_writes(emulator.requests(), boundaries, size.spacing, tail)
-        drift, missed = flips(emulator, size, managed, timeout=30 if mode == "events" else 6 * 400 / LIGHT * window)
+        passes = 6 * coverage_reads(size, mode) / LIGHT * window  # polling: a flip waits for a pass to reach it
+        drift, missed = flips(emulator, size, managed, timeout=30 if mode == "events" else passes)
         refused = sum(r["status"] == 429 for r in emulator.requests())
     finally:
         peaks.stop()
