@@ -14,6 +14,7 @@ from django.db import connections
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
+from queues.heard import heard_since_live
 from queues.models import Agent, CallQueue, Override, QueueMembership, queue_calls_reach
 from scheduler.forecast.side_by_side import fall_in_words, level_falls
 from scheduler.models import CallVolume
@@ -177,15 +178,27 @@ def would_leave_short(
 def live_state(agent: Agent, queue_ids: list[str], provider: Provider, timeout: float):
     """(queue id -> accepting, DnD status, problem) from the provider, giving up after `timeout` seconds.
 
-    Each read that fails or is late is simply missing; the page shows the last known value for it.
+    What the listener heard in its live session is the provider's state already and is not read:
+    a read would wait behind the sweep and boundary runs for the same read budget. Each read that
+    fails or is late is simply missing; the page shows the last known value for it.
     """
-    queues = _live_reads.submit(_closing_connections, provider.read_agent_queues, agent.provider_id, queue_ids)
-    dnd = _live_reads.submit(_closing_connections, provider.read_dnd, [agent.provider_id])
-    both: list[Future[Any]] = [queues, dnd]
-    wait(both, timeout=timeout)
+    heard = heard_since_live(provider.name, [(agent.provider_id, q) for q in [*queue_ids, ""]])
+    live_queues = {q: bool(v) for (_, q), v in heard.items() if q}
+    live_dnd = heard.get((agent.provider_id, ""))
+    unheard = [q for q in queue_ids if q not in live_queues]
+    reads: list[Future[Any]] = []
+    if unheard:
+        queues = _live_reads.submit(_closing_connections, provider.read_agent_queues, agent.provider_id, queue_ids)
+        reads.append(queues)
+    if live_dnd is None:
+        dnd = _live_reads.submit(_closing_connections, provider.read_dnd, [agent.provider_id])
+        reads.append(dnd)
+    wait(reads, timeout=timeout)
     problems: list[str] = []
-    live_queues = _result(queues, provider, problems) or {}
-    live_dnd = (_result(dnd, provider, problems) or {}).get(agent.provider_id)
+    if unheard:
+        live_queues |= {q: v for q, v in (_result(queues, provider, problems) or {}).items() if q in unheard}
+    if live_dnd is None:
+        live_dnd = (_result(dnd, provider, problems) or {}).get(agent.provider_id)
     return live_queues, live_dnd, problems[0] if problems else ""
 
 
