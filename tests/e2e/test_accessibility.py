@@ -80,7 +80,10 @@ def check(page, url: str, name: str, width: str) -> list[str]:
             "id": v["id"],
             "impact": v["impact"],
             "help": v["help"],
-            "nodes": [{"target": n["target"], "html": n["html"][:300]} for n in v["nodes"]],
+            "nodes": [
+                {"target": n["target"], "html": n["html"][:300], "why": n.get("failureSummary", "")[:500]}
+                for n in v["nodes"]
+            ],
         }
         for v in results["violations"]
     ]
