@@ -540,3 +540,21 @@ class NotificationMute(models.Model):
 
     def __str__(self):
         return f"{self.user} muted {self.channel}"
+
+
+class ShiftReminderSent(models.Model):
+    """The day-before reminder of one changed occurrence, sent to one person: its unique row is the claim to send
+    it, so a task run twice (or two workers at once) tells her once."""
+
+    change = models.ForeignKey(OccurrenceChange, on_delete=models.CASCADE, related_name="reminders_sent")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    occurrence = models.DateField(help_text="The occurrence's date when reminded (a change's date is fixed).")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["change", "user", "occurrence"], name="shiftremindersent_once"),
+        ]
+
+    def __str__(self):
+        return f"reminded {self.user} of {self.change}"
