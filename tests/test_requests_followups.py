@@ -9,9 +9,10 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from queues.models import Agent, CallQueue, QueueMembership
+from queues.append_only import AppendOnlyError
+from queues.models import Agent, AuditEntry, CallQueue, QueueMembership
 from scheduler.models import (
     CallVolume,
     NotificationMute,
@@ -308,3 +309,35 @@ def test_the_mute_form_is_post_only_and_needs_a_login(client, demo):
     assert client.get("/my-schedule/notifications/").status_code in (302, 405)
     assert client.post("/my-schedule/notifications/", {}).status_code == 302  # to the login page
     assert not NotificationMute.objects.exists()
+
+
+# --- 6. one append-only mechanism for the audit and the request log ---------------------------------------------
+
+
+def _audit_row():
+    return AuditEntry.objects.create(field="dnd", old_value="a", new_value="b", outcome=AuditEntry.Outcome.APPLIED)
+
+
+def _log_row(agents):
+    james = agents["james"]
+    asked = request_time_off(agent=james, start=ny(8), end=ny(9), tz="America/New_York", reason="", by=james.user)
+    return RequestLogEntry.objects.get(request=asked)
+
+
+@pytest.mark.parametrize(
+    ("table", "make", "words"),
+    [
+        ("queues_auditentry", lambda agents: _audit_row(), "audit rows are append-only"),
+        ("scheduler_requestlogentry", _log_row, "request log rows are append-only"),
+    ],
+)
+def test_both_logs_refuse_change_by_the_same_mechanism_in_their_own_words(agents, table, make, words):
+    row = make(agents)
+    model = type(row)
+    for attempt in (row.save, row.delete, lambda: model.objects.update(), lambda: model.objects.all().delete()):
+        with pytest.raises(AppendOnlyError, match=words):
+            attempt()
+    for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # noqa: S608 - test constants
+        with pytest.raises(DatabaseError, match=words), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert model.objects.filter(pk=row.pk).exists()
