@@ -9,6 +9,8 @@ run lifts it, around the flush that empties the test database between tests.
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from .append_only import drop_triggers, present_triggers, refuse_function, row_triggers
+
 TABLE = "queues_auditentry"
 REFUSAL = "audit rows are append-only"
 CLOCK = "audit entry times are set by the database"
@@ -16,12 +18,8 @@ SUPERSEDED = {  # migration 0005's partial guard, replaced by the one below
     "postgresql": f"DROP TRIGGER IF EXISTS audit_append_only ON {TABLE}",
     "sqlite": "DROP TRIGGER IF EXISTS audit_append_only",
 }
-POSTGRES_FUNCTIONS = f"""
-CREATE OR REPLACE FUNCTION callrota_audit_refuse() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION '{REFUSAL}: % refused', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
+ROWS = row_triggers(table=TABLE, refusal=REFUSAL, prefix="audit", function="callrota_audit_refuse")
+_ONLY_THE_AUDIT = f"""
 CREATE OR REPLACE FUNCTION callrota_audit_refuse_truncate() RETURNS trigger AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM {TABLE}) THEN
@@ -39,24 +37,17 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """  # noqa: S608 - module constants only, no input
-TRIGGERS = {
-    "postgresql": {
-        "audit_refuse_change": f"""CREATE TRIGGER audit_refuse_change BEFORE UPDATE OR DELETE ON {TABLE}
-            FOR EACH ROW EXECUTE FUNCTION callrota_audit_refuse()""",
+POSTGRES_FUNCTIONS = refuse_function("callrota_audit_refuse", REFUSAL) + "\n" + _ONLY_THE_AUDIT
+TRIGGERS = {  # the shared row guard, then what only the audit refuses: TRUNCATE, and any clock but the database's
+    "postgresql": ROWS["postgresql"]
+    | {
         "audit_refuse_truncate": f"""CREATE TRIGGER audit_refuse_truncate BEFORE TRUNCATE ON {TABLE}
             FOR EACH STATEMENT EXECUTE FUNCTION callrota_audit_refuse_truncate()""",
         "audit_database_clock": f"""CREATE TRIGGER audit_database_clock BEFORE INSERT ON {TABLE}
             FOR EACH ROW EXECUTE FUNCTION callrota_audit_clock()""",
     },
-    "sqlite": {
-        "audit_refuse_update": f"""CREATE TRIGGER audit_refuse_update BEFORE UPDATE ON {TABLE}
-            BEGIN SELECT RAISE(ABORT, '{REFUSAL}: UPDATE refused'); END""",
-        "audit_refuse_delete": f"""CREATE TRIGGER audit_refuse_delete BEFORE DELETE ON {TABLE}
-            BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE refused'); END""",
-        # REPLACE deletes the old row without firing delete triggers (unless recursive_triggers is on).
-        "audit_refuse_replace": f"""CREATE TRIGGER audit_refuse_replace BEFORE INSERT ON {TABLE}
-            WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE id = NEW.id)
-            BEGIN SELECT RAISE(ABORT, '{REFUSAL}: REPLACE refused'); END""",  # noqa: S608 - constants only
+    "sqlite": ROWS["sqlite"]
+    | {
         # 'now' is fixed for the whole statement, so the column default and this comparison agree.
         "audit_database_clock": f"""CREATE TRIGGER audit_database_clock BEFORE INSERT ON {TABLE}
             WHEN NEW.created_at IS NOT STRFTIME('%Y-%m-%d %H:%M:%f', 'now')
@@ -70,12 +61,7 @@ def missing(connection: BaseDatabaseWrapper) -> list[str]:
     expected = TRIGGERS.get(connection.vendor, {})
     if not expected or TABLE not in connection.introspection.table_names():
         return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [TABLE])
-        else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE])
-        present = {name for (name,) in cursor.fetchall()}
+    present = present_triggers(connection, TABLE)
     return [name for name in expected if name not in present]
 
 
@@ -103,7 +89,4 @@ def install(connection: BaseDatabaseWrapper) -> None:
 
 def remove(connection: BaseDatabaseWrapper) -> None:
     """Drop the guard's triggers. For the test run's flush only: production never lifts the guard."""
-    with connection.cursor() as cursor:
-        for name in TRIGGERS.get(connection.vendor, {}):
-            on_table = f" ON {TABLE}" if connection.vendor == "postgresql" else ""
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
+    drop_triggers(connection, TABLE, TRIGGERS.get(connection.vendor, {}))

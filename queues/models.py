@@ -16,6 +16,8 @@ from simple_history.models import HistoricalRecords
 
 from integrations.base import ProviderName
 
+from .append_only import AppendOnlyError, AppendOnlyQuerySet
+
 # The providers whose queues Callrota manages; Ringostat only reports.
 MANAGED = ProviderName.only(ProviderName.RINGCENTRAL, ProviderName.RINGPLAN)
 
@@ -303,16 +305,26 @@ class ReconcileRun(models.Model):
         return f"run {self.pk} at {self.at:%Y-%m-%d %H:%M:%S} UTC ({self.trigger})"
 
 
-class AppendOnlyError(Exception):
-    pass
+class AppendOnly(models.Model):
+    """A model whose rows are only ever added: saving a saved row or deleting one raises AppendOnlyError."""
+
+    append_only_refusal = "rows are append-only"
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError(self.append_only_refusal)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(self.append_only_refusal)
 
 
-class AuditQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("audit rows are append-only")
-
-    def delete(self):
-        raise AppendOnlyError("audit rows are append-only")
+AuditQuerySet = AppendOnlyQuerySet  # the audit's refusal is AuditEntry.append_only_refusal
 
 
 class AuditField(models.TextChoices):
@@ -330,8 +342,10 @@ _EARLIER_FIELDS = [
 ]
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnly):
     """One change (or attempted change) of one value at the provider. Append-only."""
+
+    append_only_refusal = "audit rows are append-only"
 
     class Outcome(models.TextChoices):
         APPLIED = "applied"
@@ -362,8 +376,6 @@ class AuditEntry(models.Model):
     error_message = models.CharField(max_length=500, blank=True)
     api_call = models.CharField(max_length=200, blank=True, help_text="The API call this change travelled in.")
 
-    objects = AuditQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "audit entry"
@@ -375,14 +387,6 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.field} {self.old_value} -> {self.new_value} ({self.outcome})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("audit rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("audit rows are append-only")
 
 
 class PendingWrite(models.Model):

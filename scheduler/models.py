@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
-from queues.models import Agent, AppendOnlyError, CallQueue
+from queues.models import Agent, AppendOnly, CallQueue
 
 from . import recurrence
 
@@ -485,16 +485,10 @@ class ScheduleRequest(models.Model):
             raise ValidationError({"end": "time off must end after it starts"})
 
 
-class LogQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("request log rows are append-only")
-
-    def delete(self):
-        raise AppendOnlyError("request log rows are append-only")
-
-
-class RequestLogEntry(models.Model):
+class RequestLogEntry(AppendOnly):
     """One step of a request (asked, accepted, approved, denied, withdrawn) and the coverage shown then."""
+
+    append_only_refusal = "request log rows are append-only"
 
     created_at = models.DateTimeField(db_default=Now(), db_index=True)
     request = models.ForeignKey(ScheduleRequest, on_delete=models.PROTECT, related_name="log")
@@ -510,8 +504,6 @@ class RequestLogEntry(models.Model):
     note = models.CharField(max_length=500, blank=True)
     coverage = models.TextField(blank=True, help_text="What approving would do to coverage, as shown at the time.")
 
-    objects = LogQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = "request log entry"
@@ -519,14 +511,6 @@ class RequestLogEntry(models.Model):
 
     def __str__(self):
         return f"request {self.request_id}: {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("request log rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("request log rows are append-only")
 
 
 class NotificationMute(models.Model):
@@ -540,3 +524,21 @@ class NotificationMute(models.Model):
 
     def __str__(self):
         return f"{self.user} muted {self.channel}"
+
+
+class ShiftReminderSent(models.Model):
+    """The day-before reminder of one changed occurrence, sent to one person: its unique row is the claim to send
+    it, so a task run twice (or two workers at once) tells her once."""
+
+    change = models.ForeignKey(OccurrenceChange, on_delete=models.CASCADE, related_name="reminders_sent")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    occurrence = models.DateField(help_text="The occurrence's date when reminded (a change's date is fixed).")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["change", "user", "occurrence"], name="shiftremindersent_once"),
+        ]
+
+    def __str__(self):
+        return f"reminded {self.user} of {self.change}"

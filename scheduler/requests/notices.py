@@ -3,10 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from scheduler.models import OccurrenceChange, ScheduleRequest
+from scheduler.models import OccurrenceChange, ScheduleRequest, ShiftReminderSent
 from scheduler.notify import notify
 from scheduler.recurrence import zone
 from scheduler.roles import SUPERVISOR
@@ -41,7 +41,12 @@ def decided(request: ScheduleRequest) -> None:
 
 
 def remind_changed_shifts(*, now: datetime) -> int:
-    """Tell the agents of every occurrence changed for tomorrow (in its shift's zone); return how many were told."""
+    """Tell the agents of every occurrence changed for tomorrow (in its shift's zone); return how many were told.
+
+    Each (change, person) is claimed by inserting its unique ShiftReminderSent row first: a second run the same
+    day, or a second worker at once, finds the row taken and sends nothing. At most once: a send that fails after
+    the claim is logged by the channel, not retried.
+    """
     soon = now.astimezone(UTC).date()
     changes = OccurrenceChange.objects.filter(occurrence__range=(soon, soon + 2 * ONE_DAY)).select_related("shift")
     told = 0
@@ -49,11 +54,21 @@ def remind_changed_shifts(*, now: datetime) -> int:
         if change.occurrence != now.astimezone(zone(change.shift.timezone)).date() + ONE_DAY:
             continue
         for agents, words in ((change.absent.all(), "you are off"), (change.covering.all(), "you work")):
-            users = [a.user for a in agents if a.user]
+            users = [a.user for a in agents if a.user and _claim_reminder(change, a.user)]
             subject = f"Tomorrow {words}: {change.shift.name} on {change.occurrence:%a %d %b}"
             notify(users=users, subject=subject, body=f"{subject}. {change.reason}".strip())
             told += len(users)
     return told
+
+
+def _claim_reminder(change: OccurrenceChange, user: User) -> bool:
+    """True when this call inserted the reminder's row, so it is the one to send it."""
+    try:
+        with transaction.atomic():
+            ShiftReminderSent.objects.create(change=change, user=user, occurrence=change.occurrence)
+    except IntegrityError:
+        return False
+    return True
 
 
 def describe(request: ScheduleRequest) -> str:

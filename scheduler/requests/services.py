@@ -14,6 +14,7 @@ from django.utils import timezone
 from queues.models import Agent, CallQueue
 from scheduler.models import (
     OPEN_STATUSES,
+    NotificationMute,
     OccurrenceChange,
     OpenShift,
     RequestKind,
@@ -24,11 +25,12 @@ from scheduler.models import (
     TimeOff,
 )
 from scheduler.models import ScheduleRequest as Request
+from scheduler.notify import channels
 from scheduler.recurrence import zone
 from scheduler.selectors import SHIFT_FIELDS, shift_rule
 
 from . import notices
-from .coverage import CoverageEffect, coverage_effect
+from .coverage import CoverageEffect, coverage_effect, request_span
 from .selectors import eligible_agents
 
 HISTORY_REASON_LENGTH = 100  # simple_history's change reason column
@@ -138,6 +140,8 @@ def decide_request(*, request: Request, approve: bool, note: str, by: User | Non
         request = Request.objects.select_for_update().get(pk=request.pk)
         if request.status != RequestStatus.PENDING:
             raise RequestError("request", f"this request is {request.get_status_display().lower()}, not pending")
+        if approve:
+            _check_still_possible(request)
         _close(request, RequestStatus.APPROVED if approve else RequestStatus.DENIED, by=by, note=note)
         if approve:
             _apply(request, by)
@@ -145,6 +149,45 @@ def decide_request(*, request: Request, approve: bool, note: str, by: User | Non
         _log(request, by, action, note=note, coverage=str(effect))
     notices.decided(request)
     return request
+
+
+def set_muted_channels(*, user: User, muted: set[str]) -> list[str]:
+    """Mute exactly these of the configured channels for her (unmuting the rest); unknown names are refused."""
+    configured = [channel.name for channel in channels()]
+    unknown = sorted(muted - set(configured))
+    if unknown:
+        raise RequestError("channels", f"no channel named {', '.join(unknown)}: pick from {', '.join(configured)}")
+    with transaction.atomic():
+        NotificationMute.objects.filter(user=user, channel__in=configured).exclude(channel__in=muted).delete()
+        for name in sorted(muted):
+            NotificationMute.objects.get_or_create(user=user, channel=name)
+    return sorted(muted)
+
+
+def _check_still_possible(request: Request) -> None:
+    """Re-check an offer or claim at approval: the occurrence is still to come, and the agent taking it is
+    still eligible (in the shift's queues, not rostered on it, not covering it already)."""
+    if request.kind == RequestKind.TIME_OFF:
+        return
+    assert request.shift is not None and request.occurrence is not None  # noqa: S101 - set by the services
+    shift, occurrence = request.shift, request.occurrence
+    change = OccurrenceChange.objects.filter(shift=shift, occurrence=occurrence).first()
+    if change is not None and change.cancelled:
+        raise RequestError("request", f"{shift.name} on {occurrence} was cancelled since: deny this request")
+    start, _ = request_span(request)
+    if start <= timezone.now():
+        when = start.astimezone(zone(shift.timezone))
+        raise RequestError(
+            "request", f"{shift.name} on {occurrence} started at {when:%a %d %b %H:%M}: too late to approve, deny it"
+        )
+    taker = request.colleague if request.kind == RequestKind.OFFER else request.requester
+    assert taker is not None  # noqa: S101 - an offer reaches a supervisor once accepted
+    if taker.pk not in {a.pk for a in eligible_agents(shift)}:
+        raise RequestError(
+            "request", f"{taker.name} is no longer eligible for {shift.name} (not in its queues, or rostered on it)"
+        )
+    if change is not None and change.covering.filter(pk=taker.pk).exists():
+        raise RequestError("request", f"{taker.name} already covers {shift.name} on {occurrence}: deny this request")
 
 
 def _check_occurrence(shift: Shift, occurrence: date) -> None:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("offers/<int:pk>/accept/", views.accept, name="accept"),
     path("open-shifts/<int:pk>/claim/", views.claim, name="claim"),
     path("requests/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("notifications/", views.mute, name="mute"),
 ]

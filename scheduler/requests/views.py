@@ -16,7 +16,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from queues.models import Agent
-from scheduler.models import OpenShift, RequestKind, RequestLogEntry, RequestStatus, ScheduleRequest, Shift
+from scheduler.models import (
+    NotificationMute,
+    OpenShift,
+    RequestKind,
+    RequestLogEntry,
+    RequestStatus,
+    ScheduleRequest,
+    Shift,
+)
+from scheduler.notify import channels
 from scheduler.selectors import agent_plan
 
 from . import services
@@ -63,6 +72,7 @@ def my_schedule(request):
         "open_shifts": open_shifts_for(agent, today),
         "requests": my_requests(agent)[:20],
         "open_statuses": _OPEN,
+        "channels": _channel_choices(request.user),
     }
     with timezone.override(zone):
         return render(request, "requests/my_schedule.html", context)
@@ -128,6 +138,30 @@ def withdraw(request, pk: int):
     mine = get_object_or_404(ScheduleRequest, pk=pk, requester=agent)
     _run(request, "Request withdrawn", services.withdraw_request, request=mine, agent=agent, by=request.user)
     return redirect("requests:my_schedule")
+
+
+@login_required
+@require_POST
+def mute(request):
+    """She ticks the channels she wants to hear from; the unticked ones are muted."""
+    configured = {name for name, _, _ in _channel_choices(request.user)}
+    hearing = set(request.POST.getlist("hear"))
+    try:
+        muted = services.set_muted_channels(user=request.user, muted=configured - hearing)
+    except services.RequestError as error:
+        messages.error(request, f"{error.field}: {error.message}")
+    else:
+        messages.success(request, f"Muted: {', '.join(CHANNEL_LABELS.get(m, m) for m in muted) or 'nothing'}.")
+    return redirect("requests:my_schedule")
+
+
+CHANNEL_LABELS = {"email": "Email", "team_messaging": "RingCentral Team Messaging"}
+
+
+def _channel_choices(user) -> list[tuple[str, str, bool]]:
+    """Each configured channel: its name, its label, and whether she hears from it."""
+    muted = set(NotificationMute.objects.filter(user=user).values_list("channel", flat=True))
+    return [(c.name, CHANNEL_LABELS.get(c.name, c.name), c.name not in muted) for c in channels()]
 
 
 _OPEN = (RequestStatus.AWAITING_COLLEAGUE, RequestStatus.PENDING)
