@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
-from django.db.models import Count
 
 from queues.admin import VIEWER_ZONE_SESSION_KEY
 from scheduler import recurrence
-from scheduler.models import PersonZone, Shift
+from scheduler.models import PersonZone
 from scheduler.selectors import schedule_zones
 
 SESSION_KEY = VIEWER_ZONE_SESSION_KEY  # the zone a viewer picked on a supervisor page (?tz=), in her session
@@ -29,10 +28,8 @@ class ViewerZone:
 
 def schedule_zone() -> ZoneInfo:
     """The zone most shifts use (the server's when there are none): every person's default."""
-    # Counted by the database: this runs on every signed-in request, however many shifts there are.
-    most = Shift.objects.values("timezone").annotate(shifts=Count("pk")).order_by("-shifts", "timezone").first()
     try:
-        return recurrence.zone(most["timezone"] if most else settings.TIME_ZONE)
+        return recurrence.zone(schedule_zones()[0])
     except ValueError:  # a shift's zone gone from tzdata: the shift's own page names it
         return recurrence.zone(settings.TIME_ZONE)
 
