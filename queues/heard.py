@@ -6,7 +6,7 @@ listener that stopped) makes everything heard before it stale until heard or rea
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -179,28 +179,30 @@ def _source(since: datetime | None) -> str:
     return ActualSource.HEARD if since is None else ActualSource.READ
 
 
-def reread(provider: Provider) -> tuple[list[Heard], int]:
-    """Read every followed queue's presence and every known agent's DnD, and store them as heard.
+def reread(provider: Provider) -> Generator[list[Heard] | None]:
+    """Read every followed queue's presence and every known agent's DnD, a read at a time, and store
+    each as heard; yields what each read stored as soon as it is stored, or None for a read that failed.
 
-    After a session gap this is what the listener may have missed. A value an event brought
-    while the read was under way is newer and is kept. Returns what was stored, and the reads that failed.
+    After a session gap this is what the listener may have missed. A value an event brought while
+    a read was under way is newer and is kept. The caller may stop between reads (closing the iterator).
     """
-    started = timezone.now()
-    heard: list[Heard] = []
-    failed = 0
     for queue_id in sorted(listened_queues(provider.name)):
+        sent = timezone.now()
         try:
             presence = provider.read_queue_presence(queue_id)
         except ProviderError:
-            failed += 1
+            yield None
             continue
-        heard += queue_presence_heard(provider.name, queue_id, presence, since=started)
+        yield queue_presence_heard(provider.name, queue_id, presence, since=sent)
     agent_ids = sorted(Agent.objects.filter(provider=provider.name, active=True).values_list("provider_id", flat=True))
-    try:
-        dnd = provider.read_dnd(agent_ids) if agent_ids else {}
-    except ProviderError:
-        return heard, failed + 1
-    return heard + dnd_statuses_read(provider.name, dnd, since=started), failed
+    for start in range(0, len(agent_ids), provider.dnd_per_read):
+        sent = timezone.now()
+        try:
+            statuses = provider.read_dnd(agent_ids[start : start + provider.dnd_per_read])
+        except ProviderError:
+            yield None
+            continue
+        yield dnd_statuses_read(provider.name, statuses, since=sent)
 
 
 def heard_after(provider: str, pairs: Iterable[tuple[str, str]], since: datetime) -> set[tuple[str, str]]:
