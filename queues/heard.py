@@ -5,12 +5,13 @@ so a run need not read it again (`heard_since_live`). A session gap (a failed re
 listener that stopped) makes everything heard before it stale until heard or read again.
 """
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
@@ -95,22 +96,21 @@ def queue_presence_heard(
     provider: str, queue_id: str, accept: dict[str, bool], *, at: datetime | None = None, since: datetime | None = None
 ) -> list[Heard]:
     """Store members' queue status as heard; only members Callrota knows. With `since` (a read that began
-    then), a value an event brought after `since` is newer than the read and is kept."""
+    then), a value an event brought after `since` is newer than the read and is kept. A few statements
+    whatever the member count (a re-read stores queues of hundreds)."""
     at = at or timezone.now()
-    heard = []
     with transaction.atomic():
-        rows = QueueMembership.objects.select_for_update().select_related("queue", "agent")
+        # Only the membership rows, in one order: the listener's events and its re-read lock them concurrently.
+        rows = QueueMembership.objects.select_for_update(of=("self",)).select_related("queue", "agent").order_by("pk")
         rows = rows.filter(queue__provider=provider, queue__provider_id=queue_id, agent__provider_id__in=accept)
-        changes, source = [], _source(since)
-        for row in rows:
-            if since is not None and row.heard_at is not None and row.heard_at > since:
-                continue
-            value = accept[row.agent.provider_id]
-            heard.append(Heard(row.agent.provider_id, queue_id, value, row.accepting, row.planned, row.queue.enforce))
-            if row.accepting != value:
-                changes.append(ActualChange.of_queue_calls(row, value, at, source))
-            row.accepting, row.observed_at, row.heard_at = value, at, at
-            row.save(update_fields=["accepting", "observed_at", "heard_at"])
+        kept = [row for row in rows if since is None or row.heard_at is None or row.heard_at <= since]
+        values = {row.pk: accept[row.agent.provider_id] for row in kept}
+        heard = [
+            Heard(r.agent.provider_id, queue_id, values[r.pk], r.accepting, r.planned, r.queue.enforce) for r in kept
+        ]
+        changes = [ActualChange.of_queue_calls(r, values[r.pk], at, _source(since)) for r in kept
+                   if r.accepting != values[r.pk]]  # fmt: skip
+        _store_by_value(QueueMembership, "accepting", values, observed_at=at, heard_at=at)
         actual_changed(changes)
     return heard
 
@@ -147,36 +147,62 @@ def dnd_heard(
     return Heard(agent_id, "", status, before, agent.dnd_planned or None)
 
 
+def dnd_statuses_read(
+    provider: str, statuses: dict[str, str], *, since: datetime, at: datetime | None = None
+) -> list[Heard]:
+    """Store agents' DnD as a read that began at `since` found it, in a few statements whatever the count;
+    only agents Callrota knows, and not over a value an event brought after `since` (it is newer)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        agents = Agent.objects.select_for_update().filter(provider=provider, provider_id__in=statuses).order_by("pk")
+        kept = [a for a in agents if a.dnd_heard_at is None or a.dnd_heard_at <= since]
+        values = {a.pk: statuses[a.provider_id] for a in kept}
+        heard = [Heard(a.provider_id, "", values[a.pk], a.dnd_status or None, a.dnd_planned or None) for a in kept]
+        changes = [ActualChange.of_dnd(a.pk, values[a.pk], at, ActualSource.READ) for a in kept
+                   if values[a.pk] != (a.dnd_status or None)]  # fmt: skip
+        _store_by_value(Agent, "dnd_status", values, dnd_observed_at=at, dnd_heard_at=at)
+        actual_changed(changes)
+    return heard
+
+
+def _store_by_value(model: type[Model], field: str, values: Mapping[int, bool | str], **times: datetime) -> None:
+    """Set `field` of each row (by pk) to its value, and the times: one UPDATE per distinct value."""
+    pks_by_value: dict[bool | str, list[int]] = defaultdict(list)
+    for pk, value in values.items():
+        pks_by_value[value].append(pk)
+    for value, pks in pks_by_value.items():
+        model._default_manager.filter(pk__in=pks).update(**{field: value}, **times)
+
+
 def _source(since: datetime | None) -> str:
     """A value stored with `since` came from a read (`reread`), the others from events."""
     return ActualSource.HEARD if since is None else ActualSource.READ
 
 
-def reread(provider: Provider) -> tuple[list[Heard], int]:
-    """Read every followed queue's presence and every known agent's DnD, and store them as heard.
+def reread(provider: Provider) -> Generator[list[Heard] | None]:
+    """Read every followed queue's presence and every known agent's DnD, a read at a time, and store
+    each as heard; yields what each read stored as soon as it is stored, or None for a read that failed.
 
-    After a session gap this is what the listener may have missed. A value an event brought
-    while the read was under way is newer and is kept. Returns what was stored, and the reads that failed.
+    After a session gap this is what the listener may have missed. A value an event brought while
+    a read was under way is newer and is kept. The caller may stop between reads (closing the iterator).
     """
-    started = timezone.now()
-    heard: list[Heard] = []
-    failed = 0
     for queue_id in sorted(listened_queues(provider.name)):
+        sent = timezone.now()
         try:
             presence = provider.read_queue_presence(queue_id)
         except ProviderError:
-            failed += 1
+            yield None
             continue
-        heard += queue_presence_heard(provider.name, queue_id, presence, since=started)
+        yield queue_presence_heard(provider.name, queue_id, presence, since=sent)
     agent_ids = sorted(Agent.objects.filter(provider=provider.name, active=True).values_list("provider_id", flat=True))
-    try:
-        dnd = provider.read_dnd(agent_ids) if agent_ids else {}
-    except ProviderError:
-        return heard, failed + 1
-    for agent_id, status in dnd.items():
-        found = dnd_heard(provider.name, agent_id, status, sequence=None, since=started)
-        heard += [found] if found else []
-    return heard, failed
+    for start in range(0, len(agent_ids), provider.dnd_per_read):
+        sent = timezone.now()
+        try:
+            statuses = provider.read_dnd(agent_ids[start : start + provider.dnd_per_read])
+        except ProviderError:
+            yield None
+            continue
+        yield dnd_statuses_read(provider.name, statuses, since=sent)
 
 
 def heard_after(provider: str, pairs: Iterable[tuple[str, str]], since: datetime) -> set[tuple[str, str]]:

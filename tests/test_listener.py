@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from integrations.base import ProviderError
 from integrations.providers import default_provider
 from integrations.ringcentral.listener import Listener
-from queues.heard import dnd_heard, heard_since_live, queue_presence_heard, reread, session_started
+from queues import heard
+from queues.heard import dnd_heard, heard_since_live, live_since, queue_presence_heard, reread, session_started
 from queues.models import Agent, AuditEntry, CallQueue, Override, QueueMembership, ReconcileRun
 from scheduler.reconcile.listening import HeardSink
 from scheduler.reconcile.run import reconcile_locked
@@ -45,14 +47,16 @@ def app(demo_emulator_process, transactional_db, point_app_at):
 
 
 class Running:
-    """A listener in a thread, correcting drift at once (the task run eagerly in its thread); stopped on exit."""
+    """A listener in a thread, correcting drift at once (the task run eagerly in its thread); stopped on exit.
+    `reads`: the provider its re-read reads through; `reread=False`: entered without waiting for the re-read."""
 
-    def __init__(self, **options):
+    def __init__(self, *, reads=None, reread=True, **options):
         provider = default_provider()
-        self.sink = HeardSink(provider, enqueue=lambda targets: correct_drift.apply(args=[targets]))
+        self.sink = HeardSink(reads or provider, enqueue=lambda targets: correct_drift.apply(args=[targets]))
         self.listener = Listener(provider, self.sink, **({"backoff": (0.1, 0.5)} | options))  # type: ignore[arg-type]
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self.wait_for_reread = reread
 
     def _run(self):
         try:
@@ -63,12 +67,15 @@ class Running:
     def __enter__(self):
         self.thread.start()
         wait_for(lambda: self.listener.sessions == 1, what="the first subscription")
-        wait_for(lambda: heard_since_live("ringcentral", [(JAMES, "")]), what="the re-read after subscribing")
+        if self.wait_for_reread:
+            wait_for(lambda: heard_since_live("ringcentral", [(JAMES, "")]), what="the re-read after subscribing")
         return self
 
     def __exit__(self, *exc):
         self.stop.set()
         self.thread.join(timeout=10)
+        if self.sink.rereading:  # cancelled as the listener stopped: it ends after its current read
+            self.sink.rereading.thread.join(timeout=10)
 
 
 def plan_of(agent_id: str, queue_id: str = ""):
@@ -218,10 +225,82 @@ class HeardDuringTheRun:
 def test_a_value_heard_while_a_run_writes_is_not_overwritten_by_the_runs_older_read(app):
     rc = default_provider()
     session_started("ringcentral")
-    reread(rc)
+    list(reread(rc))  # every read stored
     # James already takes Support's calls, as the morning plan will want: the run only remembers its new plan.
     app.call("PUT", f"call-queues/{SUPPORT}/members/{JAMES}", json={"acceptCurrentQueueCalls": True})
     queue_presence_heard("ringcentral", SUPPORT, {JAMES: True})
     flip = lambda: queue_presence_heard("ringcentral", SUPPORT, {JAMES: False})  # noqa: E731 - he stops meanwhile
     reconcile_locked(provider=HeardDuringTheRun(rc, flip), at=MORNING, trigger="test")  # type: ignore[arg-type]
     assert heard_since_live("ringcentral", [(JAMES, SUPPORT)]) == {(JAMES, SUPPORT): False}
+
+
+class GatedReads:
+    """The product's provider, but each read waits until the test lets it through: a re-read as slow as need be."""
+
+    def __init__(self, provider, *, fail=False):
+        self._provider, self._gate, self._fail = provider, threading.Semaphore(0), fail
+        self.waiting = 0  # reads that reached the gate
+
+    def __getattr__(self, name):
+        attribute = getattr(self._provider, name)
+        if not name.startswith("read_"):
+            return attribute
+
+        def gated(*args):
+            self.waiting += 1
+            assert self._gate.acquire(timeout=30), "the test never let this read through"
+            if self._fail:
+                raise ProviderError("the provider is down", status=503)
+            return attribute(*args)
+
+        return gated
+
+    def allow(self, reads: int = 100) -> None:
+        self._gate.release(reads)
+
+
+def test_during_a_slow_reread_the_session_stays_live_and_drift_is_put_back_read_by_read(app, monkeypatch):
+    monkeypatch.setattr(heard, "LIVE_WITHIN", timedelta(seconds=4))  # ALIVE_EVERY (2 s) apart, with room to spare
+    maria_planned, james_planned = plan_of(MARIA, SUPPORT), plan_of(JAMES, SUPPORT)
+    # Changed while no listener listened: only the re-read can find it (Support is the first queue it reads).
+    app.call("PUT", f"call-queues/{SUPPORT}/members/{MARIA}", json={"acceptCurrentQueueCalls": not maria_planned})
+    reads = GatedReads(default_provider())
+    with Running(reads=reads, reread=False, heartbeat_every=0.5) as running:
+        wait_for(lambda: reads.waiting == 1, what="the re-read's first read")
+        for _ in range(12):  # 6 s, past LIVE_WITHIN, the re-read held at its first read
+            assert live_since("ringcentral") is not None
+            time.sleep(0.5)
+        app.call("PUT", f"call-queues/{SUPPORT}/members/{JAMES}", json={"acceptCurrentQueueCalls": not james_planned})
+        wait_for(lambda: AuditEntry.objects.filter(reason="drift correction").count() == 1, what="James's correction")
+        reads.allow(1)  # Support's presence, with Maria's change
+        wait_for(lambda: AuditEntry.objects.filter(reason="drift correction").count() == 2, what="Maria's correction")
+        assert reads.waiting == 2 and running.sink.rereading and running.sink.rereading.thread.is_alive()
+        reads.allow()
+        running.sink.rereading.thread.join(timeout=10)
+    presence = default_provider().read_queue_presence(SUPPORT)
+    assert (presence[JAMES], presence[MARIA]) == (james_planned, maria_planned)
+    corrected = AuditEntry.objects.filter(reason="drift correction").values_list("agent__provider_id", flat=True)
+    assert sorted(corrected) == sorted([JAMES, MARIA])
+
+
+def test_a_reread_stops_between_reads_when_its_session_drops(app):
+    reads = GatedReads(default_provider())
+    sink = HeardSink(reads, enqueue=lambda targets: None)
+    sink.started()
+    wait_for(lambda: reads.waiting == 1, what="the re-read's first read")
+    sink.dropped()
+    reads.allow()
+    assert sink.rereading
+    sink.rereading.thread.join(timeout=10)
+    assert not sink.rereading.thread.is_alive() and reads.waiting == 1
+
+
+def test_reads_the_reread_could_not_make_are_counted_in_the_log(app, caplog):
+    reads = GatedReads(default_provider(), fail=True)
+    reads.allow()
+    sink = HeardSink(reads, enqueue=lambda targets: None)
+    sink.started()
+    assert sink.rereading
+    sink.rereading.thread.join(timeout=10)
+    assert reads.waiting == 5  # four queues, and the DnD of every agent in one batch
+    assert "listener: 5 reads after the session started failed; the next run reads them" in caplog.text

@@ -5,11 +5,19 @@ one value, through the reconciler's one write path. Values are collected for DEB
 and sent as one task, so a burst of events (or a flip and a flip back) costs one run. A value
 that equals the plan (an echo of Callrota's own write) changes nothing. Drift on a queue that
 does not enforce is noted once in the audit, when it first appears, as a run would note it.
+
+A new session's re-read (hundreds of paced reads, minutes at full scale) runs in a thread of its
+own, so the listener keeps its session alive and its events handled meanwhile; what each read
+stored is handed back and considered on the listener's thread, between messages.
 """
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
+
+from django.db import connection
 
 from integrations.base import Provider
 from queues import heard as store
@@ -32,21 +40,23 @@ class HeardSink:
         self.provider, self.enqueue = provider, enqueue
         self.pending: dict[Target, float] = {}  # target -> when its drift was first heard
         self._alive_at = 0.0
+        self.rereading: Reread | None = None  # the last session's re-read (cancelled, or done, once it is over)
+        self._read: queue.SimpleQueue[list[Heard]] = queue.SimpleQueue()  # what it stored, not yet considered
 
     def queues(self) -> set[str]:
         return store.listened_queues(self.provider.name)
 
     def started(self) -> None:
+        """Record the new session and re-read what it may have missed, in the background."""
+        self._stop_rereading()
         store.session_started(self.provider.name)
-        heard, failed = store.reread(self.provider)
-        if failed:
-            log.warning("listener: %d reads after the session started failed; the next run reads them", failed)
-        self._consider(heard)
+        self.rereading = Reread(self.provider, self._read.put)
 
     def recovered(self) -> None:
         store.session_recovered(self.provider.name)
 
     def dropped(self) -> None:
+        self._stop_rereading()
         store.session_dropped(self.provider.name)
 
     def alive(self) -> None:
@@ -62,7 +72,10 @@ class HeardSink:
         self._consider([found] if found else [])
 
     def tick(self) -> None:
-        """Send the corrections whose values have waited DEBOUNCE seconds, as one task."""
+        """Consider what the re-read stored since; send the corrections whose values have waited DEBOUNCE
+        seconds, as one task."""
+        while not self._read.empty():
+            self._consider(self._read.get(), read=True)
         if not self.pending or time.monotonic() - min(self.pending.values()) < DEBOUNCE:
             return
         # A run that wrote the value may have planned it only after its echo was heard.
@@ -72,13 +85,23 @@ class HeardSink:
             log.info("listener: correcting %d drifted values", len(drifted))
             self.enqueue([list(pair) for pair in sorted(drifted)])
 
-    def _consider(self, heard: list[Heard]) -> None:
-        """Queue each drifted value for correction; note drift a queue leaves alone; forget what was put back."""
+    def _stop_rereading(self) -> None:
+        """A re-read of a session that is over reads for nothing: it stops after its current read."""
+        if self.rereading:
+            self.rereading.cancel()
+
+    def _consider(self, heard: list[Heard], *, read: bool = False) -> None:
+        """Queue each drifted value for correction; note drift a queue leaves alone; forget what was put back.
+
+        What the re-read stored (`read`) reaches here after a delay, maybe after an event's newer drift
+        of the same value: it never forgets one (`tick` checks again what is still drifted before sending).
+        """
         noted = []
         for h in heard:
             target = Target(h.agent_id, h.queue_id)
             if h.planned is None or h.value == h.planned:
-                self.pending.pop(target, None)  # an echo of our own write, or a value put back already
+                if not read:
+                    self.pending.pop(target, None)  # an echo of our own write, or a value put back already
             elif h.enforce:
                 self.pending.setdefault(target, time.monotonic())
             elif h.value != h.before:
@@ -86,3 +109,40 @@ class HeardSink:
         if noted:
             directory = Directory.load(self.provider.name, [c.target for c in noted])
             audit_noted(noted, self.provider, directory, run=None, actor=None)
+
+
+class Reread:
+    """A session's re-read (`queues.heard.reread`) in a daemon thread: each read's stored values go to
+    `hand` as they are stored; `cancel` stops it between reads."""
+
+    def __init__(self, provider: Provider, hand: Callable[[list[Heard]], object]):
+        self.provider, self.hand = provider, hand
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"{provider.name} re-read", daemon=True)
+        self.thread.start()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+    def _run(self) -> None:
+        try:
+            self._read_all()
+        except Exception:  # a thread's error is otherwise printed to stderr and lost to the logs
+            log.exception("listener: the re-read after the session started failed; the next run reads what it missed")
+        finally:
+            connection.close()  # the thread's own connection, opened by its first query
+
+    def _read_all(self) -> None:
+        failed = 0
+        reads = store.reread(self.provider)
+        for stored in reads:
+            if stored is None:
+                failed += 1
+            else:
+                self.hand(stored)
+            if self.cancelled.is_set():
+                reads.close()
+                log.info("listener: the re-read stopped: its session is over")
+                return
+        if failed:
+            log.warning("listener: %d reads after the session started failed; the next run reads them", failed)
