@@ -14,7 +14,7 @@ from .forecast.history import refresh_call_volume as call_volume_refresh
 from .reconcile import dispatch
 from .reconcile.diff import Target
 from .reconcile.locks import LeaseBusy
-from .reconcile.run import reconcile_locked
+from .reconcile.run import LEAD, reconcile_locked
 from .reconcile.sweep import sweep
 from .reports.calls_handled import calls_handled_refresh, nightly_window
 from .requests.notices import remind_changed_shifts
@@ -67,10 +67,10 @@ def sweep_slice() -> dict:
 
 @shared_task(soft_time_limit=settings.DISPATCH_SOFT_TIME_LIMIT, time_limit=settings.DISPATCH_TIME_LIMIT)
 def dispatch_boundaries() -> list[str]:
-    """Enqueue a run at the exact instant of each boundary in the next few minutes."""
+    """Enqueue a run for each boundary in the next few minutes, to start LEAD ahead and write at its exact instant."""
 
     def enqueue(at: datetime):
-        reconcile_schedule.apply_async(kwargs={"boundary": at.isoformat(), "trigger": "boundary"}, eta=at)
+        reconcile_schedule.apply_async(kwargs={"boundary": at.isoformat(), "trigger": "boundary"}, eta=at - LEAD)
 
     return [at.isoformat() for at in dispatch.dispatch(timezone.now(), enqueue)]
 

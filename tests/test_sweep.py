@@ -10,13 +10,16 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 import yaml
 from django.core.management import call_command
+from django.db import connection
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from integrations.providers import default_provider
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
+from queues.heard import queue_presence_heard
 from queues.models import ReconcileRun
 from scheduler.models import SweepCursor
 from scheduler.periodic import ensure_periodic_tasks
@@ -278,3 +281,50 @@ def test_a_slice_whose_queue_is_busy_is_tried_again_next_minute(demo_emulator, d
     monkeypatch.setattr("scheduler.reconcile.sweep.LEASE_WAIT", 10)  # the holder lets go as it finishes
     assert sweep(provider=demo_rc, at=MORNING) is not None
     assert SweepCursor.objects.get(provider="ringcentral").last != ""
+
+
+class Timed:
+    """The real client, noting the (travelled) time each write is sent."""
+
+    def __init__(self, provider):
+        self._provider, self.sent = provider, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self._provider, name)
+        if not name.startswith("write_"):
+            return attribute
+
+        def write(*args):
+            self.sent.append(datetime.now(UTC))
+            return attribute(*args)
+
+        return write
+
+
+def test_a_boundary_run_started_early_prepares_then_writes_at_the_boundary(handover):
+    rc = RingCentralClient(**handover.client_kwargs(), store=InProcessStore())
+    reconcile_locked(provider=rc, at=NINE - timedelta(minutes=30), trigger="test")
+    timed = Timed(rc)
+    with time_machine.travel(NINE - timedelta(seconds=1.5), tick=True):
+        result = reconcile_locked(provider=timed, boundary=NINE, trigger="boundary")  # type: ignore[arg-type]
+    assert result.run.at == NINE and result.writes == 4
+    assert len(timed.sent) == 4 and min(timed.sent) >= NINE  # planned ahead, nothing sent before the instant
+    assert min(timed.sent) - NINE < timedelta(seconds=0.5)
+
+
+def test_a_value_heard_while_an_early_run_waits_is_read_again(transactional_db, handover):
+    rc = RingCentralClient(**handover.client_kwargs(), store=InProcessStore())
+    reconcile_locked(provider=rc, at=NINE - timedelta(minutes=30), trigger="test")
+    handover.clear_requests()
+
+    def arrives_early():  # Arriving takes New's calls at his phone while the run waits for nine
+        handover.call("PUT", "call-queues/802/members/902", json={"acceptCurrentQueueCalls": True})
+        queue_presence_heard("ringcentral", "802", {"902": True})
+        connection.close()
+
+    with time_machine.travel(NINE - timedelta(seconds=1.5), tick=True):
+        threading.Timer(0.5, arrives_early).start()
+        result = reconcile_locked(provider=rc, boundary=NINE, trigger="boundary")
+    writes = [r["path"] for r in handover.requests() if r["method"] == "PUT"]
+    assert result.writes == len(writes) == 3  # his write is no longer needed: only Leaving's queue and both DnDs
+    assert not any("802" in path or "902/call-queue" in path for path in writes)

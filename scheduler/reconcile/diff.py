@@ -5,7 +5,7 @@ last run wanted (`planned`) and saw (`last_seen`): a value that differs from a p
 did not change was changed by someone else, which is drift, not a schedule boundary.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,10 +82,15 @@ class Diff:
     noted: list[Change] = field(default_factory=list)  # drift left alone: the queue does not enforce
 
 
-def targets(state: DesiredState) -> dict[Target, Value]:
-    """The desired state as target -> value, queues first (by queue, then agent), then DnD."""
-    wanted: dict[Target, Value] = {Target(a, q): v for (q, a), v in sorted(state.accept.items())}
-    wanted.update((Target(a), v) for a, v in sorted(state.dnd.items()))
+def targets(state: DesiredState, among: Collection[Target] | None = None) -> dict[Target, Value]:
+    """The desired state as target -> value, queues first (by queue, then agent), then DnD; only `among` if given."""
+    accept: Iterable[tuple[tuple[str, str], bool]] = state.accept.items()
+    dnd: Iterable[tuple[str, str]] = state.dnd.items()
+    if among is not None:
+        accept = [(k, state.accept[k]) for k in ((t.queue_id, t.agent_id) for t in among) if k in state.accept]
+        dnd = [(t.agent_id, state.dnd[t.agent_id]) for t in among if t.is_dnd and t.agent_id in state.dnd]
+    wanted: dict[Target, Value] = {Target(a, q): v for (q, a), v in sorted(accept)}
+    wanted.update((Target(a), v) for a, v in sorted(dnd))
     return wanted
 
 

@@ -1,4 +1,5 @@
-"""The short-horizon dispatcher: a run for each boundary just ahead, enqueued once with its exact time."""
+"""The short-horizon dispatcher: a run for each boundary just ahead, enqueued once for its exact time (the task
+starts `run.LEAD` early to prepare, and writes at the instant)."""
 
 from datetime import datetime, timedelta
 

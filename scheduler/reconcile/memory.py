@@ -32,10 +32,13 @@ class Directory:
         targets = list(targets)
         queues = _by_provider_id(CallQueue, provider, {t.queue_id for t in targets if t.queue_id})
         agents = _by_provider_id(Agent, provider, {t.agent_id for t in targets})
-        rows = QueueMembership.objects.filter(queue__in=queues.values(), agent__in=agents.values())
-        memberships = {
-            Target(m.agent.provider_id, m.queue.provider_id): m for m in rows.select_related("queue", "agent")
-        }
+        queue_by_pk = {q.pk: q for q in queues.values()}
+        agent_by_pk = {a.pk: a for a in agents.values()}
+        memberships = {}
+        for m in QueueMembership.objects.filter(queue__in=queue_by_pk, agent__in=agent_by_pk):
+            # The queue and agent already loaded, not a join's copies: thousands of rows at a busy boundary.
+            m.queue, m.agent = queue_by_pk[m.queue_id], agent_by_pk[m.agent_id]
+            memberships[Target(m.agent.provider_id, m.queue.provider_id)] = m
         return cls(queues, agents, memberships)
 
     def knows(self, target: Target) -> bool:

@@ -4,6 +4,7 @@ Level-triggered: every run reads the actual state and writes only the difference
 second run writes nothing and a late, missed or crashed run is healed by the next one.
 """
 
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from .locks import lease_names, leases
 from .memory import Directory
 
 EPSILON = timedelta(microseconds=1)
+# How early a boundary run may start and wait for its instant, with everything before its first write done.
+LEAD = timedelta(seconds=2)
 
 
 @dataclass
@@ -72,15 +75,26 @@ def reconcile_locked(
 ) -> Result:
     """One run under the leases of the queues and agents it touches; the plan is computed after they are taken.
 
-    A boundary run is planned for now, or for the boundary if it fires a hair early. With
-    `only`, the run reads and writes those targets and no others.
+    A boundary run is planned for now, or for the boundary if it starts early (the dispatcher
+    starts it up to LEAD ahead): then it plans, reads and diffs ahead and sends its first write at
+    the boundary itself. With `only`, the run reads and writes those targets and no others.
     """
     planned_at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
     scope = set(plan_at(provider, planned_at, boundary=boundary, only=only)[1])
     with leases(lease_names(provider.name, scope), wait=wait):
-        at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
+        now = timezone.now()
+        early = at is None and boundary is not None and now < boundary
+        at = at or (max(now, boundary) if boundary else now)
         # A value the plan took on after the leases were chosen is left to the next run: it is not ours to touch.
-        return reconcile(provider=provider, at=at, trigger=trigger, actor=actor, boundary=boundary, only=scope)
+        return reconcile(
+            provider=provider,
+            at=at,
+            trigger=trigger,
+            actor=actor,
+            boundary=boundary,
+            only=scope,
+            write_from=boundary if early else None,
+        )
 
 
 def reconcile(
@@ -92,19 +106,21 @@ def reconcile(
     actor=None,
     boundary=None,
     only: Collection[Target] | None = None,
+    write_from: datetime | None = None,
 ) -> Result:
     """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change.
 
     With `boundary`, only the values that change at that instant are read and written: a
     boundary run touches a few queues at once, and the rolling sweep covers the rest. With
-    `only`, no target outside it is read or written. A dry run returns the calls it would
-    make and creates no run row.
+    `only`, no target outside it is read or written. With `write_from`, nothing is sent before
+    then (at most LEAD from now): the run prepares its calls and waits. A dry run returns the
+    calls it would make and creates no run row.
     """
     result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
     if not dry_run:
         result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
     try:
-        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor, only=only)
+        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor, only=only, write_from=write_from)
     except BaseException as error:  # a time limit, a crash: the run is over, and its row says so
         if result.run is not None:
             _record_stopped(result, error)
@@ -122,35 +138,53 @@ def plan_at(
     window_start = min(at, boundary - EPSILON) if boundary else at
     snapshot = schedule_snapshot(start=window_start, end=at + EPSILON, provider=provider.name)
     state = desired_state(snapshot, at)
-    wanted = targets(state)
     if boundary:
         changed = _changed(desired_state(snapshot, boundary - EPSILON), desired_state(snapshot, boundary))
-        wanted = {t: v for t, v in wanted.items() if t in changed}
+        wanted = targets(state, among=changed)
+    else:
+        wanted = targets(state)
     if only is not None:
         wanted = {t: v for t, v in wanted.items() if t in only}
     return snapshot, wanted, state
 
 
-def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor, only) -> None:
+def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor, only, write_from) -> None:
     at = result.at
     snapshot, wanted, state = plan_at(provider, at, boundary=boundary, only=only)
     directory = Directory.load(provider.name, wanted)
     wanted = {t: v for t, v in wanted.items() if directory.knows(t)}
-    result.problems.extend(snapshot.problems)
-    read_from = timezone.now()
-    actual, result.failed_reads = read_actual(provider, wanted, result.problems)
-    found = diff(wanted, actual, directory.slots(actual), held=held_targets(state), why=_why(snapshot, at))
-    result.changes = found.changes
-    result.calls = fewest_calls(found.changes, member_editable=lambda q: directory.queues[q].editable_member_status)
+    held, why = held_targets(state), _why(snapshot, at)
+    read_from, actual, found = _read_and_diff(result, provider, wanted, directory, held, why, snapshot.problems)
     if dry_run:
         result.writes = len(result.calls)
         return
+    if write_from is not None:
+        _sleep_until(write_from)
+        if heard_after(provider.name, ((t.agent_id, t.queue_id) for t in wanted), read_from):
+            # Someone changed a value while the run waited: what it read is old, so read (or hear) again.
+            read_from, actual, found = _read_and_diff(result, provider, wanted, directory, held, why, snapshot.problems)
     run = result.run
     assert run is not None  # created for every run that writes
     resolve_interrupted(actual, provider, run)
     result.writes = send_calls(provider, result.calls, directory, run=run, actor=actor, tag=f"#{run.pk}", numbered=True)
     memory = _unless_heard_since(remembered(wanted, actual, found.changes, at), provider.name, read_from)
     _record(result, found.noted, provider, directory, memory, actor)
+
+
+def _read_and_diff(result: Result, provider: Provider, wanted, directory: Directory, held, why, problems):
+    """Read the wanted values and find the calls that make them true: when the read began, what it read, the diff."""
+    result.problems = list(problems)
+    read_from = timezone.now()
+    actual, result.failed_reads = read_actual(provider, wanted, result.problems)
+    found = diff(wanted, actual, directory.slots(actual), held=held, why=why)
+    result.changes = found.changes
+    result.calls = fewest_calls(found.changes, member_editable=lambda q: directory.queues[q].editable_member_status)
+    return read_from, actual, found
+
+
+def _sleep_until(instant: datetime) -> None:
+    """Wait for `instant`, never longer than LEAD: a clock that disagrees by more sends at once, as before."""
+    time.sleep(max(0.0, min((instant - timezone.now()).total_seconds(), LEAD.total_seconds())))
 
 
 def read_actual(
@@ -209,9 +243,13 @@ def _unless_heard_since(memory: dict[Target, Memory], provider: str, since: date
 
 
 def _changed(before: DesiredState, after: DesiredState) -> set[Target]:
-    """Targets whose desired value differs between two states."""
-    old, new = targets(before), targets(after)
-    return {t for t in old.keys() | new.keys() if old.get(t) != new.get(t)}
+    """Targets whose desired value differs between two states (compared as the states hold them: a boundary
+    run compares thousands of values and keeps a few)."""
+    accept = before.accept.keys() | after.accept.keys()
+    dnd = before.dnd.keys() | after.dnd.keys()
+    return {Target(a, q) for q, a in accept if before.accept.get((q, a)) != after.accept.get((q, a))} | {
+        Target(a) for a in dnd if before.dnd.get(a) != after.dnd.get(a)
+    }
 
 
 def _why(snapshot: Snapshot, at: datetime):
