@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, AuditField, CallQueue
+from queues.selectors import agent_of_login
 from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, PROVIDER_ID_LENGTH, AgentActionForm, AwayForm, CancelForm, ToggleForm
@@ -48,7 +49,7 @@ def bounded(view):
 
 @login_required
 def my_queues_page(request):
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         return render(request, "queues/no_agent.html")
     page = my_queues(agent, provider=default_provider())
@@ -113,13 +114,9 @@ def cancel(request):
     return redirect("queues:my_queues")
 
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user, active=True).first()
-
-
 def _acting_agent(request):
     """(her agent, None), or (None, a 403 response) when the form names anyone else's agent."""
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         return None, render(request, "queues/no_agent.html", status=403)
     posted = request.POST.get("agent", "")

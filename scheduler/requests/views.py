@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from queues.models import Agent
+from queues.selectors import agent_of_login
 from scheduler.models import (
     NotificationMute,
     OpenShift,
@@ -51,7 +52,7 @@ def bounded(view):
 
 @login_required
 def my_schedule(request):
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         return render(request, "queues/no_agent.html")
     now = timezone.now()
@@ -177,12 +178,8 @@ def _run(http, done: str, service, **arguments) -> None:
     messages.success(http, f"{done}: {result.get_status_display().lower()}.")
 
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user, active=True).first()
-
-
 def _agent_or_404(request) -> Agent:
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         raise Http404("no agent is linked to this login")
     return agent
