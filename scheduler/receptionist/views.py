@@ -9,8 +9,6 @@ login may post only CHANGES_PER_MINUTE of them a minute; past that the answer is
 import logging
 import unicodedata
 from dataclasses import replace
-from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_POST
 from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, AuditField, CallQueue
 from queues.selectors import agent_of_login
+from scheduler.post_limit import posts_per_minute
 from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, PROVIDER_ID_LENGTH, AgentActionForm, AwayForm, CancelForm, ToggleForm
@@ -33,18 +32,7 @@ CHANGES_PER_MINUTE = 20  # far above a person's pace, far below a script's
 QUOTED_LENGTH = 40  # of a posted value quoted in an audit row
 
 
-def bounded(view):
-    """Answer 429 and write nothing once the login has made CHANGES_PER_MINUTE audited posts in the last minute."""
-
-    @wraps(view)
-    def check(request, *args, **kwargs):
-        since = timezone.now() - timedelta(minutes=1)
-        if AuditEntry.objects.filter(actor=request.user, created_at__gte=since).count() >= CHANGES_PER_MINUTE:
-            log.warning("user %s posted more than %s changes in a minute", request.user.pk, CHANGES_PER_MINUTE)
-            return render(request, "queues/slow_down.html", {"limit": CHANGES_PER_MINUTE}, status=429)
-        return view(request, *args, **kwargs)
-
-    return check
+bounded = posts_per_minute(AuditEntry, limit=CHANGES_PER_MINUTE)
 
 
 @login_required

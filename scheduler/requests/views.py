@@ -3,13 +3,10 @@
 Plain forms and redirects, no JavaScript: it works on any phone. Outcomes come back as messages.
 """
 
-from datetime import timedelta
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models.functions import Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,6 +24,7 @@ from scheduler.models import (
     Shift,
 )
 from scheduler.notify import channels
+from scheduler.post_limit import posts_per_minute
 from scheduler.selectors import agent_plan
 
 from . import services
@@ -37,17 +35,7 @@ WEEKS = 3
 REQUESTS_PER_MINUTE = 20  # logged steps a login may take a minute: far above a person's pace
 
 
-def bounded(view):
-    """Answer 429 and change nothing once the login has taken REQUESTS_PER_MINUTE logged steps in the last minute."""
-
-    @wraps(view)
-    def check(request, *args, **kwargs):
-        since = Now() - timedelta(minutes=1)  # the log's times are the database's clock
-        if RequestLogEntry.objects.filter(actor=request.user, created_at__gte=since).count() >= REQUESTS_PER_MINUTE:
-            return render(request, "queues/slow_down.html", {"limit": REQUESTS_PER_MINUTE}, status=429)
-        return view(request, *args, **kwargs)
-
-    return check
+bounded = posts_per_minute(RequestLogEntry, limit=REQUESTS_PER_MINUTE)
 
 
 @login_required
