@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.ratelimit import InProcessStore
 from scheduler.reconcile.run import reconcile_locked
 from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import parse_schedule
@@ -68,12 +66,9 @@ def minimum_calls(pairs: set, locked: set) -> int:
 @pytest.fixture
 def setup(db, tmp_path):
     document, pairs, locked = random_schedule()
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(yaml.safe_dump(document))
-    import_schedule(parse_schedule(seed.read_text()))
-    with RingCentralProcess(seed, "--rate-limits", "off") as emulator:
-        rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05))
-        yield emulator, rc, pairs, locked
+    import_schedule(parse_schedule(yaml.safe_dump(document)))
+    with RingCentralProcess.seeded(document, tmp_path, "--rate-limits", "off") as emulator:
+        yield emulator, emulator.client(), pairs, locked
 
 
 def test_a_600_pair_boundary_takes_the_exact_minimum_of_calls(setup):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core import mail
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -36,12 +36,10 @@ from scheduler.requests.services import (
     request_time_off,
     set_muted_channels,
 )
-from scheduler.roles import SUPERVISOR
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
 TUESDAY = date(2026, 12, 1)
-JAMES, MARIA, OLENA = "111111111", "222222222", "333333333"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,24 +52,6 @@ def ny(hour: int, minute: int = 0, day: int = 1) -> datetime:
 def now():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def agents(demo):
-    found = {}
-    for provider_id, name in [(JAMES, "james"), (MARIA, "maria"), (OLENA, "olena")]:
-        agent = Agent.objects.get(provider_id=provider_id)
-        agent.user = User.objects.create_user(name, email=f"{name}@example.com")
-        agent.save()
-        found[name] = agent
-    return found
-
-
-@pytest.fixture
-def boss(demo):
-    user = User.objects.create_user("boss", email="boss@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name=SUPERVISOR))
-    return user
 
 
 def mornings() -> Shift:

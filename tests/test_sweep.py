@@ -200,10 +200,8 @@ NINE = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def handover(tmp_path, db):
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(yaml.safe_dump(HANDOVER))
     import_schedule(parse_schedule(yaml.safe_dump(HANDOVER)))
-    with RingCentralProcess(seed, "--rate-limits", "off") as emulator:
+    with RingCentralProcess.seeded(HANDOVER, tmp_path, "--rate-limits", "off") as emulator:
         yield emulator
 
 

@@ -9,8 +9,6 @@ login may post only CHANGES_PER_MINUTE of them a minute; past that the answer is
 import logging
 import unicodedata
 from dataclasses import replace
-from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from integrations.providers import default_provider
 from queues.models import Agent, AuditEntry, AuditField, CallQueue
+from queues.selectors import agent_of_login
+from scheduler.post_limit import posts_per_minute
 from scheduler.reconcile.overrides import cancel_override, place_override
 
 from .forms import DURATIONS, PROVIDER_ID_LENGTH, AgentActionForm, AwayForm, CancelForm, ToggleForm
@@ -32,23 +32,12 @@ CHANGES_PER_MINUTE = 20  # far above a person's pace, far below a script's
 QUOTED_LENGTH = 40  # of a posted value quoted in an audit row
 
 
-def bounded(view):
-    """Answer 429 and write nothing once the login has made CHANGES_PER_MINUTE audited posts in the last minute."""
-
-    @wraps(view)
-    def check(request, *args, **kwargs):
-        since = timezone.now() - timedelta(minutes=1)
-        if AuditEntry.objects.filter(actor=request.user, created_at__gte=since).count() >= CHANGES_PER_MINUTE:
-            log.warning("user %s posted more than %s changes in a minute", request.user.pk, CHANGES_PER_MINUTE)
-            return render(request, "queues/slow_down.html", {"limit": CHANGES_PER_MINUTE}, status=429)
-        return view(request, *args, **kwargs)
-
-    return check
+bounded = posts_per_minute(AuditEntry, limit=CHANGES_PER_MINUTE)
 
 
 @login_required
 def my_queues_page(request):
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         return render(request, "queues/no_agent.html")
     page = my_queues(agent, provider=default_provider())
@@ -113,13 +102,9 @@ def cancel(request):
     return redirect("queues:my_queues")
 
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user, active=True).first()
-
-
 def _acting_agent(request):
     """(her agent, None), or (None, a 403 response) when the form names anyone else's agent."""
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         return None, render(request, "queues/no_agent.html", status=403)
     posted = request.POST.get("agent", "")

@@ -3,19 +3,17 @@
 Plain forms and redirects, no JavaScript: it works on any phone. Outcomes come back as messages.
 """
 
-from datetime import timedelta
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models.functions import Now
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from queues.models import Agent
+from queues.selectors import agent_of_login
 from scheduler.models import (
     NotificationMute,
     OpenShift,
@@ -26,6 +24,7 @@ from scheduler.models import (
     Shift,
 )
 from scheduler.notify import channels
+from scheduler.post_limit import posts_per_minute
 from scheduler.selectors import agent_plan
 
 from . import services
@@ -36,22 +35,12 @@ WEEKS = 3
 REQUESTS_PER_MINUTE = 20  # logged steps a login may take a minute: far above a person's pace
 
 
-def bounded(view):
-    """Answer 429 and change nothing once the login has taken REQUESTS_PER_MINUTE logged steps in the last minute."""
-
-    @wraps(view)
-    def check(request, *args, **kwargs):
-        since = Now() - timedelta(minutes=1)  # the log's times are the database's clock
-        if RequestLogEntry.objects.filter(actor=request.user, created_at__gte=since).count() >= REQUESTS_PER_MINUTE:
-            return render(request, "queues/slow_down.html", {"limit": REQUESTS_PER_MINUTE}, status=429)
-        return view(request, *args, **kwargs)
-
-    return check
+bounded = posts_per_minute(RequestLogEntry, limit=REQUESTS_PER_MINUTE)
 
 
 @login_required
 def my_schedule(request):
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         return render(request, "queues/no_agent.html")
     now = timezone.now()
@@ -177,12 +166,8 @@ def _run(http, done: str, service, **arguments) -> None:
     messages.success(http, f"{done}: {result.get_status_display().lower()}.")
 
 
-def _agent_of(user) -> Agent | None:
-    return Agent.objects.filter(user=user, active=True).first()
-
-
 def _agent_or_404(request) -> Agent:
-    agent = _agent_of(request.user)
+    agent = agent_of_login(request.user)
     if agent is None:
         raise Http404("no agent is linked to this login")
     return agent

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import AuditEntry, ReconcileRun
 from scheduler.models import Shift
 from scheduler.planning import desired_state
@@ -62,15 +60,13 @@ WEEK = "mon,tue,wed,thu,fri,sat,sun"
 
 @pytest.fixture
 def emulator(tmp_path):
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(yaml.safe_dump(SCHEDULE))
-    with RingCentralProcess(seed, "--rate-limits", "off") as process:
+    with RingCentralProcess.seeded(SCHEDULE, tmp_path, "--rate-limits", "off") as process:
         yield process
 
 
 @pytest.fixture
 def rc(emulator):
-    return RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05))
+    return emulator.client()
 
 
 @pytest.fixture

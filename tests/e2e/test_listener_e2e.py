@@ -34,9 +34,7 @@ SCHEDULE = {
 
 @pytest.fixture
 def emulator(tmp_path):
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(yaml.safe_dump(SCHEDULE))
-    with RingCentralProcess(seed, "--rate-limits", "off") as process:
+    with RingCentralProcess.seeded(SCHEDULE, tmp_path, "--rate-limits", "off") as process:
         yield process
 
 
@@ -44,8 +42,7 @@ def emulator(tmp_path):
 def stack(emulator, tmp_path):
     """The schedule applied once (Ann off Sales), and a worker to run corrections."""
     import_schedule(parse_schedule(yaml.safe_dump(SCHEDULE)))
-    rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05))
-    reconcile_locked(provider=rc, at=timezone.now(), trigger="test")
+    reconcile_locked(provider=emulator.client(), at=timezone.now(), trigger="test")
     stack = Stack(emulator, tmp_path)
     stack.worker()
     yield stack

@@ -13,8 +13,6 @@ import yaml
 from django.contrib.auth.models import Group, User
 from django.core import mail
 
-from integrations.ringcentral.client import RingCentralClient
-from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent
 from scheduler.feeds import feed_path, issue_feed
 from scheduler.models import OccurrenceChange, RequestStatus, ScheduleRequest, Shift, TimeOff
@@ -48,15 +46,13 @@ WEEK = "mon,tue,wed,thu,fri,sat,sun"
 
 @pytest.fixture
 def emulator(tmp_path):
-    seed = tmp_path / "seed.yaml"
-    seed.write_text(yaml.safe_dump(SCHEDULE))
-    with RingCentralProcess(seed, "--rate-limits", "off") as process:
+    with RingCentralProcess.seeded(SCHEDULE, tmp_path, "--rate-limits", "off") as process:
         yield process
 
 
 @pytest.fixture
 def rc(emulator):
-    return RingCentralClient(**emulator.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05))
+    return emulator.client()
 
 
 @pytest.fixture

@@ -13,7 +13,10 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
+import yaml
 
+from integrations.ringcentral.client import RingCentralClient
+from integrations.ringcentral.ratelimit import InProcessStore
 from integrations.ringostat.emulator import RPC_PATH
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -114,8 +117,19 @@ class RingCentralProcess(EmulatorProcess):
         super().__init__(seed, *options)
         self.credentials = credentials or TEST_CREDENTIALS
 
+    @classmethod
+    def seeded(cls, schedule: dict, directory: Path, *options: str) -> "RingCentralProcess":
+        """An emulator (not started yet) seeded with this schedule document, written to DIRECTORY/seed.yaml."""
+        seed = directory / "seed.yaml"
+        seed.write_text(yaml.safe_dump(schedule))
+        return cls(seed, *options)
+
     def environment(self) -> dict[str, str]:
         return super().environment() | self.credentials
+
+    def client(self) -> RingCentralClient:
+        """A client of this emulator that paces in-process and retries after hundredths of a second."""
+        return RingCentralClient(**self.client_kwargs(), store=InProcessStore(), backoff=(0.01, 0.05))
 
     def requests(self) -> list[dict]:
         """Every API request since the last clear: method, path (with query), status, group, at (and grant)."""

@@ -1,7 +1,9 @@
 """The tests' named people, and the demo schedule they work in (registered in tests/conftest.py).
 
 bob supervises (staff, in the Supervisor group); carol is staff without the group; a receptionist
-is a user linked to one agent, who sees that agent's queues only.
+is a user linked to one agent, who sees that agent's queues only. For requests and their notices:
+`agents`, the demo's three agents each linked to a login with an address, and `boss`, a supervisor
+with an address who is logged in nowhere.
 """
 
 import pytest
@@ -16,6 +18,7 @@ from scheduler.schedule.importer import import_schedule
 from scheduler.schedule.parse import DEMO_SCHEDULE, read_schedule_file
 
 RECEPTIONIST_PASSWORD = "x-Secret-42"  # noqa: S105 - a made-up test password
+DEMO_AGENTS = {"james": "111111111", "maria": "222222222", "olena": "333333333"}  # login name: provider id
 
 
 @pytest.fixture
@@ -38,6 +41,26 @@ def carol(demo, client):
     """Staff without the Supervisor group; logged in to `client`."""
     user = get_user_model().objects.create_user("carol", password="pw-carol-123", is_staff=True)
     client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def agents(demo) -> dict[str, Agent]:
+    """The demo's three agents by login name, each linked to a login named after her, at example.com."""
+    found = {}
+    for name, provider_id in DEMO_AGENTS.items():
+        agent = Agent.objects.get(provider_id=provider_id)
+        agent.user = get_user_model().objects.create_user(name, email=f"{name}@example.com")
+        agent.save()
+        found[name] = agent
+    return found
+
+
+@pytest.fixture
+def boss(demo):
+    """A supervisor (staff, in the Supervisor group) at boss@example.com, who hears of requests; logged in nowhere."""
+    user = get_user_model().objects.create_user("boss", email="boss@example.com", is_staff=True)
+    user.groups.add(Group.objects.get(name=SUPERVISOR))
     return user
 
 
