@@ -96,14 +96,14 @@ def queue_presence_heard(
     provider: str, queue_id: str, accept: dict[str, bool], *, at: datetime | None = None, since: datetime | None = None
 ) -> list[Heard]:
     """Store members' queue status as heard; only members Callrota knows. With `since` (a read that began
-    then), a value an event brought after `since` is newer than the read and is kept. A few statements
-    whatever the member count (a re-read stores queues of hundreds)."""
+    then), a value stored after `since` (heard, read, or written and landed) is newer than the read and is
+    kept. A few statements whatever the member count (a re-read stores queues of hundreds)."""
     at = at or timezone.now()
     with transaction.atomic():
         # Only the membership rows, in one order: the listener's events and its re-read lock them concurrently.
         rows = QueueMembership.objects.select_for_update(of=("self",)).select_related("queue", "agent").order_by("pk")
         rows = rows.filter(queue__provider=provider, queue__provider_id=queue_id, agent__provider_id__in=accept)
-        kept = [row for row in rows if since is None or row.heard_at is None or row.heard_at <= since]
+        kept = [row for row in rows if since is None or not _newer(row.heard_at, row.observed_at, than=since)]
         values = {row.pk: accept[row.agent.provider_id] for row in kept}
         heard = [
             Heard(r.agent.provider_id, queue_id, values[r.pk], r.accepting, r.planned, r.queue.enforce) for r in kept
@@ -133,7 +133,7 @@ def dnd_heard(
             return None
         if sequence is not None and agent.dnd_sequence is not None and sequence <= agent.dnd_sequence:
             return None  # older news arriving late (or a replay): never overwrite what is newer
-        if since is not None and agent.dnd_heard_at is not None and agent.dnd_heard_at > since:
+        if since is not None and _newer(agent.dnd_heard_at, agent.dnd_observed_at, than=since):
             return None
         before = agent.dnd_status or None
         Agent.objects.filter(pk=agent.pk).update(
@@ -151,11 +151,11 @@ def dnd_statuses_read(
     provider: str, statuses: dict[str, str], *, since: datetime, at: datetime | None = None
 ) -> list[Heard]:
     """Store agents' DnD as a read that began at `since` found it, in a few statements whatever the count;
-    only agents Callrota knows, and not over a value an event brought after `since` (it is newer)."""
+    only agents Callrota knows, and not over a value stored after `since` (heard, read or written: it is newer)."""
     at = at or timezone.now()
     with transaction.atomic():
         agents = Agent.objects.select_for_update().filter(provider=provider, provider_id__in=statuses).order_by("pk")
-        kept = [a for a in agents if a.dnd_heard_at is None or a.dnd_heard_at <= since]
+        kept = [a for a in agents if not _newer(a.dnd_heard_at, a.dnd_observed_at, than=since)]
         values = {a.pk: statuses[a.provider_id] for a in kept}
         heard = [Heard(a.provider_id, "", values[a.pk], a.dnd_status or None, a.dnd_planned or None) for a in kept]
         changes = [ActualChange.of_dnd(a.pk, values[a.pk], at, ActualSource.READ) for a in kept
@@ -172,6 +172,11 @@ def _store_by_value(model: type[Model], field: str, values: Mapping[int, bool | 
         pks_by_value[value].append(pk)
     for value, pks in pks_by_value.items():
         model._default_manager.filter(pk__in=pks).update(**{field: value}, **times)
+
+
+def _newer(*times: datetime | None, than: datetime) -> bool:
+    """Whether a value was stored after `than` (heard, read, or written and landed): a read sent at `than` is older."""
+    return any(t is not None and t > than for t in times)
 
 
 def _source(since: datetime | None) -> str:

@@ -7,7 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from queues.heard import dnd_heard, dnd_statuses_read, queue_presence_heard
-from queues.models import ActualChange, Agent, CallQueue, QueueMembership
+from queues.models import ActualChange, ActualSource, Agent, CallQueue, QueueMembership
+from scheduler.reconcile.diff import Memory, Target
+from scheduler.reconcile.memory import Directory
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -94,3 +96,16 @@ def test_a_dnd_read_of_many_agents_takes_as_many_statements_as_of_one(agents):
         return len(queries)
 
     assert statements({"a1": "DoNotAcceptAnyCalls"}) == statements({f"b{n}": "DoNotAcceptAnyCalls" for n in range(30)})
+
+
+@pytest.mark.django_db
+def test_a_read_sent_before_a_write_landed_does_not_overwrite_it():
+    a_queue("q1", 1)
+    Agent.objects.create(provider_id="a1", name="a1", dnd_status="TakeAllCalls")
+    landed, away = T0 + timedelta(seconds=5), "DoNotAcceptAnyCalls"
+    written = {Target("q1-0", "q1"): Memory(False, landed, False), Target("a1"): Memory(away, landed, away)}
+    Directory.load("ringcentral", written).store(written, source=ActualSource.WRITTEN)  # as the write path stores
+    assert queue_presence_heard("ringcentral", "q1", {"q1-0": True}, at=T0 + timedelta(seconds=9), since=T0) == []
+    assert dnd_statuses_read("ringcentral", {"a1": "TakeAllCalls"}, at=T0 + timedelta(seconds=9), since=T0) == []
+    assert QueueMembership.objects.get().accepting is False
+    assert Agent.objects.get(provider_id="a1").dnd_status == away

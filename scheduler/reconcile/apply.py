@@ -11,6 +11,7 @@ same write is never sent twice without a read between.
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.base import Provider, ProviderError
 from queues.models import ActualSource, AuditEntry, AuditField, PendingWrite, ReconcileRun
@@ -61,7 +62,9 @@ def send_calls(
                                                 error_message=c.error_message) for c in call.changes)  # fmt: skip
             if outcome != "unknown":  # an unknown write stays pending until a read tells what became of it
                 PendingWrite.objects.filter(api_call=api_call).delete()
-            applied = {c.target: Memory(c.new, None, c.new) for c in call.changes if c.outcome == "applied"}
+            # A write that landed is the value as of now: a read sent before it is older and must not overwrite it.
+            landed = timezone.now()
+            applied = {c.target: Memory(c.new, landed, c.new) for c in call.changes if c.outcome == "applied"}
             directory.store(applied, source=ActualSource.WRITTEN)
     return len(calls)
 

@@ -41,7 +41,6 @@ class HeardSink:
         self.pending: dict[Target, float] = {}  # target -> when its drift was first heard
         self._alive_at = 0.0
         self.rereading: Reread | None = None  # the last session's re-read (cancelled, or done, once it is over)
-        self._read: queue.SimpleQueue[list[Heard]] = queue.SimpleQueue()  # what it stored, not yet considered
 
     def queues(self) -> set[str]:
         return store.listened_queues(self.provider.name)
@@ -50,7 +49,7 @@ class HeardSink:
         """Record the new session and re-read what it may have missed, in the background."""
         self._stop_rereading()
         store.session_started(self.provider.name)
-        self.rereading = Reread(self.provider, self._read.put)
+        self.rereading = Reread(self.provider)
 
     def recovered(self) -> None:
         store.session_recovered(self.provider.name)
@@ -74,8 +73,10 @@ class HeardSink:
     def tick(self) -> None:
         """Consider what the re-read stored since; send the corrections whose values have waited DEBOUNCE
         seconds, as one task."""
-        while not self._read.empty():
-            self._consider(self._read.get(), read=True)
+        # What a cancelled re-read stored belongs to a session that is over: the next session's re-read, or
+        # the recovered session's events, tell what is true now.
+        while self.rereading and not self.rereading.cancelled.is_set() and not self.rereading.found.empty():
+            self._consider(self.rereading.found.get(), read=True)
         if not self.pending or time.monotonic() - min(self.pending.values()) < DEBOUNCE:
             return
         # A run that wrote the value may have planned it only after its echo was heard.
@@ -113,10 +114,11 @@ class HeardSink:
 
 class Reread:
     """A session's re-read (`queues.heard.reread`) in a daemon thread: each read's stored values go to
-    `hand` as they are stored; `cancel` stops it between reads."""
+    `found` as they are stored, for the listener's thread; `cancel` stops it between reads."""
 
-    def __init__(self, provider: Provider, hand: Callable[[list[Heard]], object]):
-        self.provider, self.hand = provider, hand
+    def __init__(self, provider: Provider):
+        self.provider = provider
+        self.found: queue.SimpleQueue[list[Heard]] = queue.SimpleQueue()
         self.cancelled = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"{provider.name} re-read", daemon=True)
         self.thread.start()
@@ -136,13 +138,14 @@ class Reread:
         failed = 0
         reads = store.reread(self.provider)
         for stored in reads:
-            if stored is None:
-                failed += 1
-            else:
-                self.hand(stored)
             if self.cancelled.is_set():
                 reads.close()
                 log.info("listener: the re-read stopped: its session is over")
                 return
+            if stored is None:
+                failed += 1
+            else:
+                self.found.put(stored)
         if failed:
             log.warning("listener: %d reads after the session started failed; the next run reads them", failed)
+        log.info("listener: the re-read after the session started is done")

@@ -73,6 +73,12 @@ def live() -> bool:
     return ListenerSession.objects.filter(connected=True, live_since__isnull=False).exists()
 
 
+def settled(emulator, stack: Stack) -> bool:
+    """One live session whose re-read (in the background, after subscribing) is done: a change now is news."""
+    done = "the re-read after the session started is done" in stack.logs()
+    return live() and connected(emulator) == 1 and done
+
+
 def ann_in_sales(emulator) -> bool:
     rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore())
     return rc.read_queue_presence(SALES)[ANN]
@@ -95,7 +101,7 @@ def puts_to_sales(emulator) -> list[dict]:
 
 def test_a_second_listener_waits_until_the_first_dies_then_rereads_and_puts_back_what_changed(emulator, stack):
     first = listener(stack)
-    wait_for(lambda: live() and connected(emulator) == 1, what="the first listener's session", stack=stack)
+    wait_for(lambda: settled(emulator, stack), what="the first listener's session", stack=stack)
     assert QueueMembership.objects.get(agent__provider_id=ANN).planned is False
     second = listener(stack)
     wait_for(lambda: "Another listener holds" in (stack.tmp_path / "listener-2.log").read_text(), what="the wait")
@@ -114,7 +120,7 @@ def test_a_second_listener_waits_until_the_first_dies_then_rereads_and_puts_back
 @pytest.mark.parametrize("outage", [30])
 def test_an_outage_within_the_recovery_timeout_misses_nothing(emulator, stack, outage):
     listener(stack)
-    wait_for(lambda: live() and connected(emulator) == 1, what="the listener's session", stack=stack)
+    wait_for(lambda: settled(emulator, stack), what="the listener's session", stack=stack)
     emulator.call("POST", "gateway/outage", json={"seconds": outage})
     emulator.clear_requests()
     flip_ann_on(emulator)  # heard only once the session is recovered: the gateway keeps it for the session
@@ -128,7 +134,7 @@ def test_an_outage_within_the_recovery_timeout_misses_nothing(emulator, stack, o
 
 def test_an_outage_past_the_recovery_timeout_subscribes_again_and_rereads(emulator, stack):
     listener(stack)
-    wait_for(lambda: live() and connected(emulator) == 1, what="the listener's session", stack=stack)
+    wait_for(lambda: settled(emulator, stack), what="the listener's session", stack=stack)
     emulator.configure(ws_recovery_timeout=5)  # the listener was told 180 s: it tries to recover, and fails
     emulator.call("POST", "gateway/outage", json={"seconds": 12})
     time.sleep(7)  # the gateway has forgotten the session: a change now is never replayed
@@ -142,7 +148,7 @@ def test_an_outage_past_the_recovery_timeout_subscribes_again_and_rereads(emulat
 
 def test_twenty_flips_at_the_phone_are_each_put_back_within_3_seconds(emulator, stack):
     listener(stack)
-    wait_for(lambda: live() and connected(emulator) == 1, what="the listener's session", stack=stack)
+    wait_for(lambda: settled(emulator, stack), what="the listener's session", stack=stack)
     rc = RingCentralClient(**emulator.client_kwargs(), store=InProcessStore())
     flips = {
         "queue": (flip_ann_on, lambda: rc.read_queue_presence(SALES)[ANN] is False),

@@ -14,7 +14,7 @@ import pytest
 from queues.models import AuditEntry
 
 from . import test_listener_e2e as e2e
-from .test_listener_e2e import ANN, SALES, ann_in_sales, connected, listener, live, wait_for
+from .test_listener_e2e import ANN, SALES, ann_in_sales, connected, listener, live, settled, wait_for
 
 emulator, stack = e2e.emulator, e2e.stack  # the same fixtures: the schedule applied, a worker, no beat
 
@@ -42,7 +42,7 @@ def test_a_drop_past_the_recovery_window_subscribes_again_rereads_and_puts_back_
         emulator.configure(ws_recovery_timeout=window)  # announced in ConnectionDetails before the listener connects
     window = window or 180
     listener(stack)
-    wait_for(lambda: live() and connected(emulator) == 1, what="the listener's session", stack=stack)
+    wait_for(lambda: settled(emulator, stack), what="the listener's session", stack=stack)
     emulator.clear_requests()
     started = time.monotonic()
     emulator.call("POST", "gateway/outage", json={"seconds": outage})
