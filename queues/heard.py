@@ -122,10 +122,9 @@ def dnd_heard(
     *,
     sequence: int | None,
     at: datetime | None = None,
-    since: datetime | None = None,
 ) -> Heard | None:
-    """Store an agent's DnD as heard; None (nothing stored) for an unknown agent or older news: an older
-    `sequence`, or with `since` (a read that began then) a value an event brought after it."""
+    """Store an agent's DnD as an event brought it; None (nothing stored) for an unknown agent or older news
+    (an older `sequence`). A read's DnD is stored by `dnd_statuses_read`."""
     at = at or timezone.now()
     with transaction.atomic():
         agent = Agent.objects.select_for_update().filter(provider=provider, provider_id=agent_id).first()
@@ -133,8 +132,6 @@ def dnd_heard(
             return None
         if sequence is not None and agent.dnd_sequence is not None and sequence <= agent.dnd_sequence:
             return None  # older news arriving late (or a replay): never overwrite what is newer
-        if since is not None and _newer(agent.dnd_heard_at, agent.dnd_observed_at, than=since):
-            return None
         before = agent.dnd_status or None
         Agent.objects.filter(pk=agent.pk).update(
             dnd_status=status,
@@ -143,7 +140,7 @@ def dnd_heard(
             dnd_sequence=sequence if sequence is not None else agent.dnd_sequence,
         )
         if status != before:
-            actual_changed([ActualChange.of_dnd(agent.pk, status, at, _source(since))])
+            actual_changed([ActualChange.of_dnd(agent.pk, status, at, ActualSource.HEARD)])
     return Heard(agent_id, "", status, before, agent.dnd_planned or None)
 
 

@@ -12,17 +12,20 @@ from functools import wraps
 from django.db.models import Model
 from django.db.models.functions import Now
 from django.shortcuts import render
+from django.urls import reverse
 
 log = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=1)
 
 
-def posts_per_minute(log_model: type[Model], *, limit: int) -> Callable:
+def posts_per_minute(log_model: type[Model], *, limit: int, page: tuple[str, str]) -> Callable:
     """A view decorator: 429 and nothing done once the login has `limit` rows in `log_model` from the last minute.
 
     `log_model` is a log whose rows name the login in `actor` and carry the database's time in `created_at`.
+    `page` is the (URL name, title) of the page the refusal sends the person back to, to try again.
     """
+    back_url, back_title = page
 
     def decorator(view):
         @wraps(view)
@@ -36,7 +39,12 @@ def posts_per_minute(log_model: type[Model], *, limit: int) -> Callable:
                     limit,
                     counted_in,
                 )
-                return render(request, "queues/slow_down.html", {"limit": limit}, status=429)
+                return render(
+                    request,
+                    "queues/slow_down.html",
+                    {"limit": limit, "back_url": reverse(back_url), "back_title": back_title},
+                    status=429,
+                )
             return view(request, *args, **kwargs)
 
         return bounded

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
-from queues.heard import dnd_heard, queue_presence_heard
+from queues.heard import dnd_heard, dnd_statuses_read, queue_presence_heard
 from queues.models import (
     ActualChange,
     ActualSource,
@@ -284,5 +284,5 @@ def test_the_migration_starts_each_series_at_the_value_already_stored(member):
 
 def test_a_reread_after_a_session_gap_is_logged_as_read(member):
     queue_presence_heard("ringcentral", "q1", {"a1": False}, since=T0)
-    dnd_heard("ringcentral", "a1", "DoNotAcceptAnyCalls", sequence=None, since=T0)
+    dnd_statuses_read("ringcentral", {"a1": "DoNotAcceptAnyCalls"}, since=T0)
     assert _log() == [("queue_calls", "false", "read"), ("dnd", "DoNotAcceptAnyCalls", "read")]

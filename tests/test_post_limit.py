@@ -51,11 +51,12 @@ class Page:
     url: str
     form: Callable[[], dict[str, str]]
     answer: int  # the status of a post the limit lets through
+    title: str  # of the page a refusal sends the person back to
 
 
-MY_QUEUES = Page(AuditEntry, audit_guard, CHANGES_PER_MINUTE, "/away/", act_for_a_colleague, answer=403)
+MY_QUEUES = Page(AuditEntry, audit_guard, CHANGES_PER_MINUTE, "/away/", act_for_a_colleague, 403, "My queues")
 MY_SCHEDULE = Page(
-    RequestLogEntry, log_guard, REQUESTS_PER_MINUTE, "/my-schedule/time-off/", ask_for_a_day_off, answer=302
+    RequestLogEntry, log_guard, REQUESTS_PER_MINUTE, "/my-schedule/time-off/", ask_for_a_day_off, 302, "My schedule"
 )
 
 
@@ -116,3 +117,11 @@ def test_the_refusal_is_logged_with_the_login(page, james, caplog):
     said = [r.getMessage() for r in caplog.records if r.name == "scheduler.post_limit"]
     user, counted_in = james.session["_auth_user_id"], page.log._meta.verbose_name_plural
     assert said == [f"user {user} refused (429): already {page.limit} posts in the last minute ({counted_in})"]
+
+
+def test_the_refusal_sends_the_person_back_to_the_page_she_posted_from(page, james):
+    reach_the_limit(james, page)
+    refusal = james.post(page.url, page.form())
+    assert refusal.status_code == 429
+    back = {"My queues": "/", "My schedule": "/my-schedule/"}[page.title]
+    assert f'try again from <a href="{back}">{page.title}</a>' in refusal.content.decode()

@@ -32,7 +32,7 @@ CHANGES_PER_MINUTE = 20  # far above a person's pace, far below a script's
 QUOTED_LENGTH = 40  # of a posted value quoted in an audit row
 
 
-bounded = posts_per_minute(AuditEntry, limit=CHANGES_PER_MINUTE)
+bounded = posts_per_minute(AuditEntry, limit=CHANGES_PER_MINUTE, page=("queues:my_queues", "My queues"))
 
 
 @login_required

@@ -35,7 +35,7 @@ WEEKS = 3
 REQUESTS_PER_MINUTE = 20  # logged steps a login may take a minute: far above a person's pace
 
 
-bounded = posts_per_minute(RequestLogEntry, limit=REQUESTS_PER_MINUTE)
+bounded = posts_per_minute(RequestLogEntry, limit=REQUESTS_PER_MINUTE, page=("requests:my_schedule", "My schedule"))
 
 
 @login_required
