@@ -19,7 +19,7 @@ from . import recurrence
 from .feeds import feed_path, feed_tokens_revoke, issue_feed
 from .models import FeedToken, OccurrenceChange, Shift, Supervision, TimeOff
 from .people import admin as people_admin  # noqa: F401 - registers people's time zones
-from .people.fields import WallTimeField
+from .people.fields import WallTimeField, ZoneField
 from .reports import admin as reports_admin  # noqa: F401 - registers the adherence page
 from .reports import compliance_views
 from .reports.compliance import compliance_today
@@ -72,6 +72,7 @@ class ShiftForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["timezone"] = zone_field(Shift, self.instance)
         if self.instance.pk:
             self.initial["repeats"], self.initial["days"] = repeats_of(self.instance)
 
@@ -92,6 +93,12 @@ class ShiftForm(forms.ModelForm):
         if data["rrule"] and repeats != Repeats.RULE and not data.get("dtstart"):
             data["dtstart"] = timezone.localdate()  # the rule counts its weeks from today
         return data
+
+
+def zone_field(model: type[Shift] | type[TimeOff], instance: Shift | TimeOff) -> ZoneField:
+    """The form's zone picker, with the model field's label and help, and a stored zone kept in view."""
+    field = model._meta.get_field("timezone")
+    return ZoneField(label=field.verbose_name.capitalize(), help_text=field.help_text, stored=instance.timezone)
 
 
 def _written(repeats: str, days: list[str], rule: str) -> tuple[str, str]:
@@ -339,6 +346,7 @@ class TimeOffForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["timezone"] = zone_field(TimeOff, self.instance)
         if self.instance.pk:
             try:
                 tz = recurrence.zone(self.instance.timezone)

@@ -80,6 +80,25 @@ def test_shift_form_shows_the_model_errors_by_field(alice, client, overrides, fi
     assert not Shift.objects.filter(name="Late desk").exists()
 
 
+@pytest.mark.parametrize("url", ["/admin/scheduler/shift/add/", "/admin/scheduler/timeoff/add/"])
+def test_the_zone_is_picked_from_a_list_the_schedules_zones_first(alice, client, url):
+    field = client.get(url).context["adminform"].form.fields["timezone"]
+    zones = [value for value, _ in field.choices if value]
+    used = sorted(set(Shift.objects.values_list("timezone", flat=True)))
+    assert sorted(zones[: len(used)]) == used  # the demo's own zones lead
+    assert {"Europe/Kyiv", "Asia/Tokyo", "UTC"} <= set(zones)
+    assert len(zones) == len(set(zones)) > 300
+
+
+def test_a_stored_zone_this_system_no_longer_knows_is_shown_marked_and_refused_on_save(alice, client):
+    shift = Shift.objects.first()
+    Shift.objects.filter(pk=shift.pk).update(timezone="Europe/Atlantis")
+    field = client.get(f"/admin/scheduler/shift/{shift.pk}/change/").context["adminform"].form.fields["timezone"]
+    assert ("Europe/Atlantis", "Europe/Atlantis (not a time zone: choose another)") in field.choices
+    response = client.post("/admin/scheduler/shift/add/", _shift_form(timezone="Europe/Atlantis"))
+    assert "unknown timezone 'Europe/Atlantis'" in " ".join(response.context["adminform"].form.errors["timezone"])
+
+
 def test_time_off_is_entered_in_local_time_and_stored_in_utc(alice, client):
     agent = Agent.objects.get(provider_id="333333333")
     form = {"agent": agent.pk, "start": "2026-03-08 02:30", "end": "2026-03-09 00:00", "timezone": "America/New_York"}

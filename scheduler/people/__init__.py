@@ -36,8 +36,9 @@ def schedule_zone() -> ZoneInfo:
 
 def zone_choices() -> list[str]:
     """Every IANA zone, the schedule's own first (most used first): the picker's list."""
-    zones = schedule_zones()
-    return zones + sorted(available_timezones() - set(zones))
+    every = available_timezones()
+    zones = [zone for zone in schedule_zones() if zone in every]  # not a shift's zone gone from tzdata
+    return zones + sorted(every - set(zones))
 
 
 def stored_zone(user) -> str:
