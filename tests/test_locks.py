@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from scheduler.models import Lease
@@ -59,3 +60,14 @@ def test_a_holder_stuck_past_the_maximum_hold_stops_renewing_and_the_lease_lapse
             take_now()
         with lease("reconcile", wait=10):  # the stuck holder gave up renewing; a second holder gets it
             pass
+
+
+@pytest.mark.django_db
+def test_a_holder_knows_when_its_lease_is_no_longer_its_own():
+    with lease("reconcile") as held:
+        assert held.still_ours()
+        Lease.objects.filter(name="reconcile").update(expires_at=Now() - timedelta(seconds=1))
+        assert not held.still_ours()  # lapsed by the database's clock: another may take it any moment
+        Lease.objects.filter(name="reconcile").update(holder="another", expires_at=Now() + timedelta(seconds=30))
+        assert not held.still_ours()
+    assert Lease.objects.get(name="reconcile").holder == "another"  # releasing never frees another's lease

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models.functions import Now
 
 from integrations.base import ProviderError
 from integrations.ringcentral.client import RingCentralClient
 from integrations.ringcentral.ratelimit import InProcessStore
 from queues.models import Agent, AuditEntry, CallQueue, PendingWrite, ReconcileRun
 from scheduler.models import Lease
-from scheduler.reconcile.apply import UNSETTLED, send_calls
+from scheduler.reconcile.apply import LEASE_LOST, UNSETTLED, send_calls
 from scheduler.reconcile.diff import Change, Target
 from scheduler.reconcile.fewest_calls import Call
 from scheduler.reconcile.memory import Directory
@@ -146,6 +147,34 @@ def test_api_calls_are_numbered_only_when_asked(demo_emulator, demo_rc):
     send_calls(demo_rc, [on], directory, run=None, actor=None, tag="#u")
     labels = list(AuditEntry.objects.order_by("id").values_list("api_call", flat=True))
     assert labels == [f"PUT call-queues/{SUPPORT}/presence #t.1", f"PUT call-queues/{SUPPORT}/presence #u"]
+
+
+# ---------------------------------------------------------------------------- a run that loses its lease
+
+
+def test_a_run_held_up_past_its_lease_sends_nothing_more_and_audits_why(demo_emulator, demo_rc, monkeypatch):
+    """A run stalls after its first write (paused, swapped out) and its leases lapse to another run: the calls
+    it has left are not sent, since that run may be writing the same values, and the audit says so."""
+
+    def then_stall(write):
+        def written(*args):
+            write(*args)
+            # what another run does once this one's leases lapse: take them
+            Lease.objects.exclude(holder="").update(holder="another run", expires_at=Now() + timedelta(seconds=30))
+
+        return written
+
+    for write in ("write_queue_presence", "write_agent_queue_presence", "write_dnd"):
+        monkeypatch.setattr(demo_rc, write, then_stall(getattr(demo_rc, write)))
+    demo_emulator.clear_requests()
+    result = reconcile_locked(provider=demo_rc, at=MORNING, trigger="test")
+    assert len(result.calls) > 1 and len(puts(demo_emulator)) == 1
+    rows = AuditEntry.objects.filter(run=result.run).order_by("id")
+    assert rows.first().outcome == "applied"
+    lost = rows.exclude(api_call=rows.first().api_call)
+    assert lost.exists() and set(lost.values_list("outcome", "error_code")) == {("failed", LEASE_LOST)}
+    assert "another run may now be writing this value" in lost.first().error_message
+    assert not PendingWrite.objects.exists()  # nothing unsent is left looking unknown
 
 
 # ---------------------------------------------------------------------------- reads that fail

@@ -9,6 +9,7 @@ same write is never sent twice without a read between.
 """
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 INTERRUPTED = "INTERRUPTED"  # the error code of a pending write that a read showed had not landed
 UNSETTLED = "UNSETTLED"  # a write not sent: an earlier one to the same value is unknown and could not be read
+LEASE_LOST = "LEASE_LOST"  # a write not sent: the run stalled, its lease lapsed, and another run may hold it
 
 
 def send_calls(
@@ -35,20 +37,30 @@ def send_calls(
     actor,
     tag: str,
     numbered: bool = False,
+    fence: Callable[[], bool] | None = None,
 ) -> int:
     """Send each call and audit it at once; a failed call marks its own changes and never stops the others.
 
     Each audit row names the call as the provider labels it, then `tag`, then with `numbered` the
     call's number in this batch. A call to a value whose earlier write is still pending reads it
-    back first, and is not sent if that read fails.
+    back first, and is not sent if that read fails. With `fence` (whether the run still holds its
+    leases), no call is sent once it says no: another run may be writing those values now.
     """
     unsettled = {_target(p) for p in _pending(provider)}
+    lost: ProviderError | None = None
     for number, call in enumerate(calls, start=1):
         label, _ = provider.calls[call.kind]
         api_call = f"{label.format(call.target_id)} {tag}" + (f".{number}" if numbered else "")
         for change in call.changes:
             change.call, change.api_call = call.kind, api_call
-        error = _settle(provider, unsettled & {c.target for c in call.changes}, run=run)
+        if lost is None and fence is not None and not fence():
+            log.warning("run %s lost its leases; %s calls not sent", tag, len(calls) - number + 1)
+            lost = ProviderError(
+                "not sent: this run was held up past its lease, and another run may now be writing this value; "
+                "that run, or the next, writes what is still needed",
+                code=LEASE_LOST,
+            )
+        error = lost or _settle(provider, unsettled & {c.target for c in call.changes}, run=run)
         if error is None:
             PendingWrite.objects.bulk_create(_row(PendingWrite, c, provider, directory, run=run, actor=actor)
                                              for c in call.changes)  # fmt: skip

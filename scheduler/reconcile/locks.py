@@ -8,13 +8,18 @@ TTL instead of blocking for ever.
 Runs lease the values they touch, not the installation: one lease per queue (its members'
 queue status) and one per agent (her DnD), so runs on different queues never wait for each
 other and two runs on the same queue take turns.
+
+A holder that stalls (paused, swapped out, stuck past `max_hold`) can lose its leases to another
+run while it still believes it holds them. So a run asks `Held.still_ours()` before each write.
 """
 
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -31,8 +36,25 @@ TTL = timedelta(seconds=30)
 MAX_HOLD = timedelta(minutes=10)
 
 
+log = logging.getLogger(__name__)
+
+
 class LeaseBusy(Exception):
     """Someone else holds the lease."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """Leases taken together by one holder."""
+
+    holder: str
+    names: tuple[str, ...]
+
+    def still_ours(self) -> bool:
+        """Whether every lease is this holder's and unexpired by the database's clock, so no one else can
+        have taken it: one query, asked before each write."""
+        live = Lease.objects.filter(holder=self.holder, name__in=self.names, expires_at__gt=Now())
+        return live.count() == len(self.names)
 
 
 def lease_names(provider: str, targets: Iterable[Target]) -> set[str]:
@@ -41,18 +63,31 @@ def lease_names(provider: str, targets: Iterable[Target]) -> set[str]:
 
 
 @contextmanager
-def lease(name: str, *, wait: float = 10.0, ttl: timedelta = TTL, max_hold: timedelta = MAX_HOLD):
+def lease(
+    name: str,
+    *,
+    wait: float = 10.0,
+    ttl: timedelta = TTL,
+    max_hold: timedelta = MAX_HOLD,
+) -> Iterator[Held]:
     """Hold lease `name` for the block; LeaseBusy if it cannot be had within `wait` seconds."""
-    with leases([name], wait=wait, ttl=ttl, max_hold=max_hold):
-        yield
+    with leases([name], wait=wait, ttl=ttl, max_hold=max_hold) as held:
+        yield held
 
 
 @contextmanager
-def leases(names: Iterable[str], *, wait: float = 10.0, ttl: timedelta = TTL, max_hold: timedelta = MAX_HOLD):
+def leases(
+    names: Iterable[str],
+    *,
+    wait: float = 10.0,
+    ttl: timedelta = TTL,
+    max_hold: timedelta = MAX_HOLD,
+) -> Iterator[Held]:
     """Hold every lease in `names` for the block, all or none; LeaseBusy if not had within `wait` seconds.
 
     All or none, never some while waiting for the rest, so two holders of overlapping sets cannot
-    deadlock. One heartbeat renews them all until the block ends, or for at most `max_hold`.
+    deadlock. One heartbeat renews them all until the block ends, or for at most `max_hold`, or
+    until a renewal finds a lease taken by another holder.
     """
     names = sorted(set(names))
     holder = uuid.uuid4().hex
@@ -63,10 +98,10 @@ def leases(names: Iterable[str], *, wait: float = 10.0, ttl: timedelta = TTL, ma
             raise LeaseBusy(", ".join(names[:3]) + (" ..." if len(names) > 3 else ""))
         time.sleep(0.05)
     stop = threading.Event()
-    heartbeat = threading.Thread(target=_renew, args=(holder, ttl, max_hold, stop), daemon=True)
+    heartbeat = threading.Thread(target=_renew, args=(holder, len(names), ttl, max_hold, stop), daemon=True)
     heartbeat.start()
     try:
-        yield
+        yield Held(holder, tuple(names))
     finally:
         stop.set()
         heartbeat.join()
@@ -85,10 +120,12 @@ def _take(names: list[str], holder: str, ttl: timedelta) -> bool:
         return False
 
 
-def _renew(holder: str, ttl: timedelta, max_hold: timedelta, stop: threading.Event):
+def _renew(holder: str, count: int, ttl: timedelta, max_hold: timedelta, stop: threading.Event):
     give_up = time.monotonic() + max_hold.total_seconds()
     try:
         while not stop.wait(ttl.total_seconds() / 3) and time.monotonic() < give_up:
-            Lease.objects.filter(holder=holder).update(expires_at=Now() + ttl)
+            if Lease.objects.filter(holder=holder).update(expires_at=Now() + ttl) < count:
+                log.warning("a lease lapsed and another holder took it: holder %s stops renewing", holder[:8])
+                return
     finally:
         connection.close()  # this thread's own connection

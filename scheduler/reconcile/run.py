@@ -5,7 +5,7 @@ second run writes nothing and a late, missed or crashed run is healed by the nex
 """
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -81,7 +81,7 @@ def reconcile_locked(
     """
     planned_at = at or (max(timezone.now(), boundary) if boundary else timezone.now())
     scope = set(plan_at(provider, planned_at, boundary=boundary, only=only)[1])
-    with leases(lease_names(provider.name, scope), wait=wait):
+    with leases(lease_names(provider.name, scope), wait=wait) as held:
         now = timezone.now()
         early = at is None and boundary is not None and now < boundary
         at = at or (max(now, boundary) if boundary else now)
@@ -94,6 +94,7 @@ def reconcile_locked(
             boundary=boundary,
             only=scope,
             write_from=boundary if early else None,
+            fence=held.still_ours,
         )
 
 
@@ -107,6 +108,7 @@ def reconcile(
     boundary=None,
     only: Collection[Target] | None = None,
     write_from: datetime | None = None,
+    fence: Callable[[], bool] | None = None,
 ) -> Result:
     """Plan at `at`, read the provider, write the difference in the fewest calls, audit every change.
 
@@ -114,13 +116,17 @@ def reconcile(
     boundary run touches a few queues at once, and the rolling sweep covers the rest. With
     `only`, no target outside it is read or written. With `write_from`, nothing is sent before
     then (at most LEAD from now): the run prepares its calls and waits. A dry run returns the
-    calls it would make and creates no run row.
+    calls it would make and creates no run row. With `fence`, no call is sent once it says the
+    run's leases are no longer its own.
     """
     result = Result(None, at, fields={kind: name for kind, (_, name) in provider.calls.items()})
     if not dry_run:
         result.run = ReconcileRun.objects.create(at=at, trigger=trigger)
     try:
-        _reconcile(result, provider, boundary=boundary, dry_run=dry_run, actor=actor, only=only, write_from=write_from)
+        _reconcile(
+            result, provider, boundary=boundary, dry_run=dry_run, actor=actor, only=only, write_from=write_from,
+            fence=fence,
+        )  # fmt: skip
     except BaseException as error:  # a time limit, a crash: the run is over, and its row says so
         if result.run is not None:
             _record_stopped(result, error)
@@ -148,7 +154,7 @@ def plan_at(
     return snapshot, wanted, state
 
 
-def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor, only, write_from) -> None:
+def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, actor, only, write_from, fence) -> None:
     at = result.at
     snapshot, wanted, state = plan_at(provider, at, boundary=boundary, only=only)
     directory = Directory.load(provider.name, wanted)
@@ -166,7 +172,9 @@ def _reconcile(result: Result, provider: Provider, *, boundary, dry_run: bool, a
     run = result.run
     assert run is not None  # created for every run that writes
     resolve_interrupted(actual, provider, run)
-    result.writes = send_calls(provider, result.calls, directory, run=run, actor=actor, tag=f"#{run.pk}", numbered=True)
+    result.writes = send_calls(
+        provider, result.calls, directory, run=run, actor=actor, tag=f"#{run.pk}", numbered=True, fence=fence
+    )
     memory = _unless_heard_since(remembered(wanted, actual, found.changes, at), provider.name, read_from)
     _record(result, found.noted, provider, directory, memory, actor)
 
