@@ -43,7 +43,7 @@ test-all: install ## every test
 lint: install ## ruff format check and lint, mypy, the import contract
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy scheduler queues integrations
+	$(VENV)/bin/mypy scheduler queues integrations tests bench
 	$(VENV)/bin/lint-imports
 
 format: install ## apply ruff's formatting and safe fixes

@@ -113,8 +113,8 @@ def run(count: int, *, real_limits: bool, listener: bool) -> tuple[list[float], 
                     listen(stack)
                     while not ListenerSession.objects.filter(connected=True, live_since__isnull=False).exists():
                         time.sleep(0.5)
-                last = start + timedelta(seconds=SPACING * (count - 1))
-                time.sleep(max(0.0, (last - datetime.now(UTC)).total_seconds() + 5))
+                last_boundary = start + timedelta(seconds=SPACING * (count - 1))
+                time.sleep(max(0.0, (last_boundary - datetime.now(UTC)).total_seconds() + 5))
                 writes = [r for r in emulator.requests() if r["method"] == "PUT"]
             finally:
                 stop.set()

@@ -12,11 +12,14 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # a Wednesday evening in UTC
 ZONES = ["America/New_York", "Europe/Kyiv", "Asia/Tokyo"]
 EVERY_DAY = "mon,tue,wed,thu,fri,sat,sun"
+T = TypeVar("T")
 
 
 def build(queues: int, agents: int, shifts: int, rng: random.Random) -> int:
@@ -75,7 +78,7 @@ def build(queues: int, agents: int, shifts: int, rng: random.Random) -> int:
     return len(log)
 
 
-def timed(function, **kwargs) -> tuple[float, object]:
+def timed(function: Callable[..., T], **kwargs: Any) -> tuple[float, T]:
     started = time.perf_counter()
     result = function(**kwargs)
     return time.perf_counter() - started, result

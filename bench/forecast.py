@@ -14,6 +14,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,7 +43,7 @@ def per_interval(records: list[dict]) -> dict[str, dict[datetime, Past]]:
     return {q: {s: Past(s, *c) for s, c in by_start.items()} for q, by_start in counts.items()}
 
 
-def mape(pairs: list[tuple[float, float]]) -> float:
+def mape(pairs: Sequence[tuple[float, float]]) -> float:
     """Mean absolute percentage error over the pairs whose actual value is not zero."""
     kept = [(a, f) for a, f in pairs if a]
     return 100 * sum(abs(a - f) / a for a, f in kept) / len(kept) if kept else float("nan")

@@ -24,7 +24,14 @@ def spec_problems(value, schema, path="$") -> list[str]:
     if "$ref" in schema:
         return spec_problems(value, SPEC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]], path)
     kind = schema.get("type", "object" if "properties" in schema else None)
-    python = {"object": dict, "array": list, "string": str, "integer": int, "boolean": bool, "number": (int, float)}
+    python: dict[str, type | tuple[type, ...]] = {
+        "object": dict,
+        "array": list,
+        "string": str,
+        "integer": int,
+        "boolean": bool,
+        "number": (int, float),
+    }
     if kind in python and (not isinstance(value, python[kind]) or (kind == "integer" and isinstance(value, bool))):
         return [f"{path}: {value!r} is not {kind}"]
     if "enum" in schema and value not in schema["enum"]:

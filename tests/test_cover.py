@@ -12,8 +12,8 @@ def brute_force_cover_size(edges) -> int:
     vertices = sorted({("L", e[0]) for e in edges} | {("R", e[1]) for e in edges})
     for size in range(len(vertices) + 1):
         for chosen in combinations(vertices, size):
-            chosen = set(chosen)
-            if all(("L", a) in chosen or ("R", b) in chosen for a, b in edges):
+            picked = set(chosen)
+            if all(("L", a) in picked or ("R", b) in picked for a, b in edges):
                 return size
     raise AssertionError("unreachable")
 

@@ -18,8 +18,8 @@ NY, KYIV = ZoneInfo("America/New_York"), ZoneInfo("Europe/Kyiv")
 EVERY_DAY = frozenset(range(7))
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 def shift(name, start, end, agents, queues=("Q",), tz=NY, weekdays=EVERY_DAY) -> ShiftRule:

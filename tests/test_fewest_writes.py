@@ -45,7 +45,7 @@ def random_schedule(seed=11, queues=40, agents=200) -> tuple[dict, set, set]:
 def minimum_calls(pairs: set, locked: set) -> int:
     """Independent check: locked queues must be called; the rest is König's theorem with Kuhn's matching."""
     free = [(q, a) for q, a in pairs if q not in locked]
-    adjacent = {}
+    adjacent: dict[str, list[str]] = {}
     for q, a in free:
         adjacent.setdefault(q, []).append(a)
     owner: dict[str, str] = {}

@@ -154,7 +154,7 @@ def test_any_rule_is_expanded_with_bounded_work_and_agrees_with_dateutil(text, s
         return
     event("a plannable rule")
     found = rule.dates(first, last)
-    if rule.rule._count is None:  # type: ignore[attr-defined]  # dateutil searches past the window to stop
+    if rule.rule._count is None:  # dateutil searches past the window to stop
         expected = rule.rule.between(datetime.combine(first, datetime.min.time()),
                                      datetime.combine(last, datetime.min.time()), inc=True)  # fmt: skip
     else:  # a COUNT rule is short: list it whole

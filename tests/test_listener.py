@@ -53,7 +53,7 @@ class Running:
     def __init__(self, *, reads=None, reread=True, **options):
         provider = default_provider()
         self.sink = HeardSink(reads or provider, enqueue=lambda targets: correct_drift.apply(args=[targets]))
-        self.listener = Listener(provider, self.sink, **({"backoff": (0.1, 0.5)} | options))  # type: ignore[arg-type]
+        self.listener = Listener(provider, self.sink, **({"backoff": (0.1, 0.5)} | options))
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.wait_for_reread = reread
@@ -238,7 +238,7 @@ def test_a_value_heard_while_a_run_writes_is_not_overwritten_by_the_runs_older_r
     app.call("PUT", f"call-queues/{SUPPORT}/members/{JAMES}", json={"acceptCurrentQueueCalls": True})
     queue_presence_heard("ringcentral", SUPPORT, {JAMES: True})
     flip = lambda: queue_presence_heard("ringcentral", SUPPORT, {JAMES: False})  # noqa: E731 - he stops meanwhile
-    reconcile_locked(provider=HeardDuringTheRun(rc, flip), at=MORNING, trigger="test")  # type: ignore[arg-type]
+    reconcile_locked(provider=HeardDuringTheRun(rc, flip), at=MORNING, trigger="test")
     assert heard_since_live("ringcentral", [(JAMES, SUPPORT)]) == {(JAMES, SUPPORT): False}
 
 

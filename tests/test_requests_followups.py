@@ -76,6 +76,7 @@ def traded(agents) -> ScheduleRequest:
 def claimed(boss) -> ScheduleRequest:
     seat = publish_open_shift(shift=mornings(), occurrence=TUESDAY, seats=1, by=boss)
     claimer = ana()
+    assert claimer.user is not None
     return claim_open_shift(open_shift=seat, agent=claimer, by=claimer.user)
 
 

@@ -39,6 +39,7 @@ def test_two_agents_claiming_the_last_seat_at_once_exactly_one_gets_it(claimers)
     refused: list[str] = []
 
     def claim(agent: Agent, start: threading.Barrier):
+        assert agent.user is not None  # claimers links both to a login
         try:
             for seat in seats:
                 start.wait(timeout=30)

@@ -67,7 +67,7 @@ def foreign_load(emulator, count: int) -> None:
 
 def redis_available() -> bool:
     try:
-        return redis.Redis.from_url(REDIS_URL).ping()
+        return bool(redis.Redis.from_url(REDIS_URL).ping())
     except redis.RedisError:
         return False
 

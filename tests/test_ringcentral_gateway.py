@@ -38,7 +38,7 @@ class Clock:
 def gateway():
     clock = Clock()
     gateway = Gateway(ACCOUNT, clock=clock)
-    gateway.clock = clock  # type: ignore[attr-defined]
+    gateway.clock = clock
 
     def app(environ, start_response):
         request = Request(environ)
@@ -47,7 +47,7 @@ def gateway():
 
     server = serve(app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    gateway.origin = f"http://127.0.0.1:{server.server_port}"  # type: ignore[attr-defined]
+    gateway.origin = f"http://127.0.0.1:{server.server_port}"
     yield gateway
     server.shutdown()
 

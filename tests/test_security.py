@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 import requests
@@ -156,7 +157,13 @@ def james(db):
     return get_user_model().objects.create_user("james", password="right-Password-1")
 
 
-def log_in(address: str, username: str, password: str, **meta: str) -> int:
+class ProxyMeta(TypedDict, total=False):
+    """What a proxy in front of the site adds to a request's environ."""
+
+    HTTP_X_FORWARDED_FOR: str
+
+
+def log_in(address: str, username: str, password: str, **meta: Unpack[ProxyMeta]) -> int:
     client = Client(REMOTE_ADDR=address, **meta)
     return client.post("/accounts/login/", {"username": username, "password": password}).status_code
 

@@ -79,7 +79,7 @@ def test_a_fall_in_service_level_reads_in_words_in_her_zone():
     assert fall_in_words("Support", change, NY) == "Support's projected service level 12:00–12:30 falls from 84% to 61%"
 
 
-def busy_mondays(queue: CallQueue, *, arrivals: int = 10, aht: int = 180, local_time=(9, 0)) -> None:
+def busy_mondays(queue: CallQueue, *, arrivals: int = 10, aht: int = 180, local_time: tuple[int, int] = (9, 0)) -> None:
     """The same number of calls at this local time on each of the six Mondays before 2026-11-30."""
     for week in range(1, 7):
         local = datetime(2026, 11, 30, *local_time, tzinfo=NY) - timedelta(weeks=week)

@@ -304,7 +304,7 @@ def test_a_boundary_run_started_early_prepares_then_writes_at_the_boundary(hando
     reconcile_locked(provider=rc, at=NINE - timedelta(minutes=30), trigger="test")
     timed = Timed(rc)
     with time_machine.travel(NINE - timedelta(seconds=1.5), tick=True):
-        result = reconcile_locked(provider=timed, boundary=NINE, trigger="boundary")  # type: ignore[arg-type]
+        result = reconcile_locked(provider=timed, boundary=NINE, trigger="boundary")
     assert result.run.at == NINE and result.writes == 4
     assert len(timed.sent) == 4 and min(timed.sent) >= NINE  # planned ahead, nothing sent before the instant
     assert min(timed.sent) - NINE < timedelta(seconds=0.5)

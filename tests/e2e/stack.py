@@ -30,7 +30,8 @@ class Stack:
     """Workers and beats as real processes sharing a private queue; stopped (or killed) at exit."""
 
     def __init__(self, emulator, tmp_path: Path, *, tick_seconds: int = 5, safety_net_seconds: int | None = None):
-        self.tmp_path, self.processes = tmp_path, []
+        self.tmp_path = tmp_path
+        self.processes: list[subprocess.Popen] = []
         broker, backend = settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND
         if broker.startswith("sqla+"):  # the embedded broker: a private file per test
             broker, backend = f"sqla+sqlite:///{tmp_path}/broker.sqlite3", f"db+sqlite:///{tmp_path}/results.sqlite3"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 from urllib.parse import urlsplit
 
 import requests
@@ -23,6 +23,15 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 # Made-up credentials the emulators are started with; never real ones.
 TEST_CREDENTIALS = {"RC_CLIENT_ID": "emulator-client", "RC_CLIENT_SECRET": "emulator-secret", "RC_JWT": "emulator-jwt"}
 TEST_API_KEY = "emulator-ringplan-key"  # noqa: S105 - the RingPlan demo seed's made-up key
+
+
+class ClientKwargs(TypedDict):
+    """The arguments of RingCentralClient that point it at an emulator."""
+
+    server_url: str
+    client_id: str
+    client_secret: str
+    jwt: str
 
 
 class EmulatorProcess:
@@ -173,7 +182,7 @@ class RingCentralProcess(EmulatorProcess):
         command = [sys.executable, "manage.py", *arguments]
         return subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
 
-    def client_kwargs(self) -> dict[str, str]:
+    def client_kwargs(self) -> ClientKwargs:
         """Arguments for RingCentralClient that point it at this emulator."""
         c = self.credentials
         return {

@@ -8,7 +8,7 @@ with an address who is logged in nowhere.
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 
 from integrations.base import ProviderName
 from integrations.models import IdentityKind, ProviderIdentity
@@ -64,12 +64,13 @@ def boss(demo):
     return user
 
 
-def link_receptionist(provider_id: str, username: str) -> AbstractBaseUser:
+def link_receptionist(provider_id: str, username: str) -> User:
     """A receptionist: a new user (password RECEPTIONIST_PASSWORD) linked to the agent with this provider id."""
     agent = Agent.objects.get(provider_id=provider_id)
-    agent.user = get_user_model().objects.create_user(username, password=RECEPTIONIST_PASSWORD)
+    user = get_user_model().objects.create_user(username, password=RECEPTIONIST_PASSWORD)
+    agent.user = user
     agent.save()
-    return agent.user
+    return user
 
 
 def map_to_ringostat(ringostat, settings) -> None:
