@@ -40,32 +40,38 @@ def listened_queues(provider: str) -> set[str]:
     return set(CallQueue.objects.filter(provider=provider).values_list("provider_id", flat=True))
 
 
-def session_started(provider: str, *, at: datetime | None = None) -> None:
-    """A new session (nothing recovered): what was heard before it is stale from now."""
+def session_started(provider: str, *, listener: str = "", at: datetime | None = None) -> None:
+    """A new session (nothing recovered): what was heard before it is stale from now. The session is
+    `listener`'s from now: another listener's updates to it change nothing."""
     now = at or timezone.now()
     ListenerSession.objects.update_or_create(
-        provider=provider, defaults={"live_since": now, "connected": True, "last_message_at": now}
+        provider=provider,
+        defaults={"live_since": now, "connected": True, "last_message_at": now, "listener": listener},
     )
 
 
-def session_recovered(provider: str) -> None:
+def session_recovered(provider: str, *, listener: str = "") -> None:
     """The same session again, nothing missed: what was heard in it still stands."""
-    ListenerSession.objects.filter(provider=provider).update(connected=True, last_message_at=timezone.now())
+    _session(provider, listener).update(connected=True, last_message_at=timezone.now())
 
 
-def session_dropped(provider: str) -> None:
+def session_dropped(provider: str, *, listener: str = "") -> None:
     """The connection is down: nothing heard counts as actual until it recovers or starts again."""
-    ListenerSession.objects.filter(provider=provider).update(connected=False)
+    _session(provider, listener).update(connected=False)
 
 
-def session_ended(provider: str) -> None:
+def session_ended(provider: str, *, listener: str = "") -> None:
     """The listener stopped: its session is over."""
-    ListenerSession.objects.filter(provider=provider).update(connected=False, live_since=None)
+    _session(provider, listener).update(connected=False, live_since=None)
 
 
-def session_heard_from(provider: str) -> None:
+def _session(provider: str, listener: str):
+    return ListenerSession.objects.filter(provider=provider, listener=listener)
+
+
+def session_heard_from(provider: str, *, listener: str = "") -> None:
     """The provider said something (an event, a heartbeat's answer): the session is alive."""
-    ListenerSession.objects.filter(provider=provider).update(last_message_at=timezone.now())
+    _session(provider, listener).update(last_message_at=timezone.now())
 
 
 def live_since(provider: str) -> datetime | None:

@@ -222,6 +222,13 @@ class ListenerSession(models.Model):
     live_since = models.DateTimeField(null=True, blank=True, help_text="Start of the current unbroken session.")
     connected = models.BooleanField(default=False)
     last_message_at = models.DateTimeField(null=True, blank=True, help_text="The provider's last message.")
+    listener = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="The listener whose session this is (its lease's holder). A listener that lost the lease to "
+        "another while stalled changes nothing here.",
+    )
 
     def __str__(self):
         return f"{self.provider} listener, live since {self.live_since or 'never'}"

@@ -211,6 +211,19 @@ def test_a_value_heard_before_the_session_started_is_read_again(transactional_db
     assert heard_since_live("ringcentral", [(JAMES, "")]) == {}
 
 
+def test_a_listener_that_lost_the_session_to_another_changes_nothing_in_it(transactional_db):
+    """A listener stalled past its lease; another took the lease and started its own session. When the first
+    wakes, its drop, recovery, last message and end must not touch the second's session."""
+    session_started("ringcentral", listener="first")
+    session_started("ringcentral", listener="second")
+    second_since = live_since("ringcentral")
+    for stale in (heard.session_dropped, heard.session_recovered, heard.session_heard_from, heard.session_ended):
+        stale("ringcentral", listener="first")
+    assert live_since("ringcentral") == second_since is not None
+    heard.session_ended("ringcentral", listener="second")
+    assert live_since("ringcentral") is None
+
+
 class HeardDuringTheRun:
     """The product's provider, but the listener hears a person's flip as soon as the run writes."""
 

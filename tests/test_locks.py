@@ -1,5 +1,6 @@
 """The reconcile lease: one holder at a time, on the database's clock, never held for ever."""
 
+import threading
 import time
 from datetime import timedelta
 
@@ -71,3 +72,12 @@ def test_a_holder_knows_when_its_lease_is_no_longer_its_own():
         Lease.objects.filter(name="reconcile").update(holder="another", expires_at=Now() + timedelta(seconds=30))
         assert not held.still_ours()
     assert Lease.objects.get(name="reconcile").holder == "another"  # releasing never frees another's lease
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat renews from its own thread and connection
+def test_a_holder_is_told_when_a_renewal_finds_its_lease_taken():
+    lost = threading.Event()
+    with lease("listener", ttl=timedelta(seconds=0.6), on_lost=lost.set):
+        Lease.objects.filter(name="listener").update(holder="another", expires_at=Now() + timedelta(seconds=30))
+        assert lost.wait(timeout=5)
+    assert Lease.objects.get(name="listener").holder == "another"

@@ -36,8 +36,9 @@ ALIVE_EVERY = 2.0  # seconds between writes of the session's last-message time
 class HeardSink:
     """The listener's sink for one provider: `enqueue` receives [[agent id, queue id or ""], ...] to correct."""
 
-    def __init__(self, provider: Provider, *, enqueue: Callable[[list[list[str]]], object]):
+    def __init__(self, provider: Provider, *, enqueue: Callable[[list[list[str]]], object], listener: str = ""):
         self.provider, self.enqueue = provider, enqueue
+        self.listener = listener  # whose session it is: the listener lease's holder
         self.pending: dict[Target, float] = {}  # target -> when its drift was first heard
         self._alive_at = 0.0
         self.rereading: Reread | None = None  # the last session's re-read (cancelled, or done, once it is over)
@@ -48,20 +49,20 @@ class HeardSink:
     def started(self) -> None:
         """Record the new session and re-read what it may have missed, in the background."""
         self._stop_rereading()
-        store.session_started(self.provider.name)
+        store.session_started(self.provider.name, listener=self.listener)
         self.rereading = Reread(self.provider)
 
     def recovered(self) -> None:
-        store.session_recovered(self.provider.name)
+        store.session_recovered(self.provider.name, listener=self.listener)
 
     def dropped(self) -> None:
         self._stop_rereading()
-        store.session_dropped(self.provider.name)
+        store.session_dropped(self.provider.name, listener=self.listener)
 
     def alive(self) -> None:
         if time.monotonic() - self._alive_at >= ALIVE_EVERY:
             self._alive_at = time.monotonic()
-            store.session_heard_from(self.provider.name)
+            store.session_heard_from(self.provider.name, listener=self.listener)
 
     def queue_presence(self, queue_id: str, accept: dict[str, bool]) -> None:
         self._consider(store.queue_presence_heard(self.provider.name, queue_id, accept))

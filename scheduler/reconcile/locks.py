@@ -10,14 +10,15 @@ queue status) and one per agent (her DnD), so runs on different queues never wai
 other and two runs on the same queue take turns.
 
 A holder that stalls (paused, swapped out, stuck past `max_hold`) can lose its leases to another
-run while it still believes it holds them. So a run asks `Held.still_ours()` before each write.
+run while it still believes it holds them. So a run asks `Held.still_ours()` before each write, and
+a listener is told (`on_lost`) when a renewal finds its lease taken, and stops.
 """
 
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -69,9 +70,10 @@ def lease(
     wait: float = 10.0,
     ttl: timedelta = TTL,
     max_hold: timedelta = MAX_HOLD,
+    on_lost: Callable[[], None] | None = None,
 ) -> Iterator[Held]:
     """Hold lease `name` for the block; LeaseBusy if it cannot be had within `wait` seconds."""
-    with leases([name], wait=wait, ttl=ttl, max_hold=max_hold) as held:
+    with leases([name], wait=wait, ttl=ttl, max_hold=max_hold, on_lost=on_lost) as held:
         yield held
 
 
@@ -82,12 +84,13 @@ def leases(
     wait: float = 10.0,
     ttl: timedelta = TTL,
     max_hold: timedelta = MAX_HOLD,
+    on_lost: Callable[[], None] | None = None,
 ) -> Iterator[Held]:
     """Hold every lease in `names` for the block, all or none; LeaseBusy if not had within `wait` seconds.
 
     All or none, never some while waiting for the rest, so two holders of overlapping sets cannot
     deadlock. One heartbeat renews them all until the block ends, or for at most `max_hold`, or
-    until a renewal finds a lease taken by another holder.
+    until a renewal finds a lease taken by another holder: then it calls `on_lost`.
     """
     names = sorted(set(names))
     holder = uuid.uuid4().hex
@@ -98,7 +101,7 @@ def leases(
             raise LeaseBusy(", ".join(names[:3]) + (" ..." if len(names) > 3 else ""))
         time.sleep(0.05)
     stop = threading.Event()
-    heartbeat = threading.Thread(target=_renew, args=(holder, len(names), ttl, max_hold, stop), daemon=True)
+    heartbeat = threading.Thread(target=_renew, args=(holder, len(names), ttl, max_hold, stop, on_lost), daemon=True)
     heartbeat.start()
     try:
         yield Held(holder, tuple(names))
@@ -120,12 +123,21 @@ def _take(names: list[str], holder: str, ttl: timedelta) -> bool:
         return False
 
 
-def _renew(holder: str, count: int, ttl: timedelta, max_hold: timedelta, stop: threading.Event):
+def _renew(
+    holder: str,
+    count: int,
+    ttl: timedelta,
+    max_hold: timedelta,
+    stop: threading.Event,
+    on_lost: Callable[[], None] | None,
+):
     give_up = time.monotonic() + max_hold.total_seconds()
     try:
         while not stop.wait(ttl.total_seconds() / 3) and time.monotonic() < give_up:
             if Lease.objects.filter(holder=holder).update(expires_at=Now() + ttl) < count:
                 log.warning("a lease lapsed and another holder took it: holder %s stops renewing", holder[:8])
+                if on_lost is not None:
+                    on_lost()
                 return
     finally:
         connection.close()  # this thread's own connection

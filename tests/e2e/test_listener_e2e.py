@@ -2,6 +2,8 @@
 emulator. One listener holds the session; a killed one is replaced; outages are recovered or healed;
 drift heard is put back once."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -115,6 +117,31 @@ def test_a_second_listener_waits_until_the_first_dies_then_rereads_and_puts_back
     assert len(puts_to_sales(emulator)) == 1  # the one correction (her flip was at the phone)
     time.sleep(3)
     assert corrections() == 1
+
+
+def test_a_listener_stalled_past_its_lease_gives_way_and_leaves_the_new_session_alone(emulator, stack):
+    """The first listener is paused (SIGSTOP) past its lease; the second takes over. When the first wakes it
+    sees the lease taken, ends its own session without touching the second's, and waits."""
+    first = listener(stack)
+    wait_for(lambda: settled(emulator, stack), what="the first listener's session", stack=stack)
+    second = listener(stack)
+    second_log = stack.tmp_path / "listener-2.log"
+    wait_for(lambda: "Another listener holds" in second_log.read_text(), what="the wait", stack=stack)
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        done = "the re-read after the session started is done"
+        wait_for(lambda: done in second_log.read_text(), timeout=90, what="the second's session", stack=stack)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    first_log = stack.tmp_path / "listener-1.log"
+    wait_for(lambda: "Another listener took" in first_log.read_text(), timeout=30, what="the first's giving way")
+    time.sleep(3)  # what the first does as it gives way has been done
+    assert live() and first.poll() is None and second.poll() is None
+    emulator.clear_requests()
+    flip_ann_on(emulator)  # heard by the second, the one listener left
+    wait_for(lambda: corrections() == 1 and not ann_in_sales(emulator), timeout=30, what="the correction", stack=stack)
+    time.sleep(3)
+    assert corrections() == 1 and len(puts_to_sales(emulator)) == 1
 
 
 @pytest.mark.parametrize("outage", [30])
