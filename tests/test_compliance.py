@@ -196,6 +196,27 @@ def test_today_counts_only_until_now(shift):
     assert row.tally.scheduled == 3600 and row.tally.percent == 100.0
 
 
+def test_the_reports_statements_do_not_grow_with_the_queues_and_days(shift):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from queues.opening_hours import WeeklyRange, replace_opening_hours
+
+    def statements(days: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            compliance_report(first=date(2026, 11, 24), last=date(2026, 11, 23 + days), tz=ZoneInfo("UTC"), now=at(0))
+        return len(queries)
+
+    def open_from_nine(queue):
+        replace_opening_hours(queue, ranges=[WeeklyRange(d, time(9), time(17)) for d in range(7)])
+
+    open_from_nine(shift.queues.get())
+    few = statements(days=1)
+    for n in range(2, 8):
+        open_from_nine(CallQueue.objects.create(provider_id=f"q{n}", name=f"Queue {n}"))
+    assert statements(days=7) == few  # not a query per queue (its opening hours) nor per queue and day
+
+
 def test_the_command_prints_json(shift, capsys):
     call_command("compliance", "--from", "2026-11-24", "--to", "2026-11-25", "--json", "--tz", "UTC")
     out = json.loads(capsys.readouterr().out)

@@ -211,7 +211,7 @@ def compliance_report(
     """Compliance per queue and local day over [first, last] (reads the schedule and the actual-value log)."""
     now = now or timezone.now()
     start, end = day_window(first, tz)[0], min(day_window(last, tz)[1], now)
-    queues = list(CallQueue.objects.all())
+    queues = list(CallQueue.objects.prefetch_related("opening_ranges", "closed_dates"))  # each queue's hours
     if queue_ids is not None:
         wanted = set(queue_ids)
         queues = [q for q in queues if q.provider_id in wanted]

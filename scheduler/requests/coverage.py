@@ -83,7 +83,8 @@ def with_request(snapshot: Snapshot, request: ScheduleRequest) -> Snapshot:
 def coverage_effect(request: ScheduleRequest) -> CoverageEffect:
     """What approving would do: the affected queues' shortfalls in the request's span, in words."""
     start, end = request_span(request)
-    queues = {q.provider_id: q for q in CallQueue.objects.filter(shifts__in=_shifts_of(request)).distinct()}
+    affected = CallQueue.objects.filter(shifts__in=_shifts_of(request)).distinct()
+    queues = {q.provider_id: q for q in affected.prefetch_related("opening_ranges", "closed_dates")}
     minimums = {q: queue.min_staff for q, queue in queues.items()}
     hours = {q: staffed_hours(queue) for q, queue in queues.items()}
     stored = schedule_snapshot(start=start, end=end).schedule_only()

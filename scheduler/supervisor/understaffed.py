@@ -40,7 +40,7 @@ def alert_after() -> timedelta:
 
 def check_understaffed(*, now: datetime) -> list[UnderstaffedEpisode]:
     """Open, close and notify episodes for every queue; return the episodes notified by this check."""
-    queues = list(CallQueue.objects.all())
+    queues = list(CallQueue.objects.prefetch_related("opening_ranges", "closed_dates"))  # each queue's hours
     counts = taking_calls(queues)
     episodes = {e.queue_id: e for e in UnderstaffedEpisode.objects.filter(ended_at__isnull=True)}
     notified = []
