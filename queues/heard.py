@@ -65,13 +65,14 @@ def session_ended(provider: str, *, listener: str = "") -> None:
     _session(provider, listener).update(connected=False, live_since=None)
 
 
-def _session(provider: str, listener: str):
-    return ListenerSession.objects.filter(provider=provider, listener=listener)
-
-
 def session_heard_from(provider: str, *, listener: str = "") -> None:
     """The provider said something (an event, a heartbeat's answer): the session is alive."""
     _session(provider, listener).update(last_message_at=timezone.now())
+
+
+def _session(provider: str, listener: str):
+    """The provider's session row while it is `listener`'s: a listener that lost it updates nothing."""
+    return ListenerSession.objects.filter(provider=provider, listener=listener)
 
 
 def live_since(provider: str) -> datetime | None:
